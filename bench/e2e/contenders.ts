@@ -1,0 +1,144 @@
+/**
+ * The contenders: what each one is, whether it is installed here, how to start a fresh instance
+ * of it with one worker on the proxy core, and which headers a client sends it. Every contender
+ * forwards to the same zero-delay upstream.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, spawnChild, waitReady, type Child } from './children.js';
+import { MASTER_KEY, MODEL, UPSTREAM_KEY } from './fixtures.js';
+import { findNginx, nginxVersion, proxyConfig, startNginx } from './nginx.js';
+import { REPO_ROOT, type ContenderName } from './options.js';
+
+export interface Environment {
+  upstreamPort: number;
+  proxyCpu: number | null;
+  /** A directory of its own for this instance. */
+  workDir: string;
+}
+
+export interface Running {
+  port: number;
+  /** Process group of the contender, for its CPU use (null for direct, which has no process). */
+  pgid: number | null;
+  /** Milliseconds from spawn until it accepted connections (null for direct). */
+  startMs: number | null;
+  /** What the process said about its own start, when it says something. */
+  startNote: string | null;
+  stop(): Promise<void>;
+}
+
+export interface Contender {
+  readonly name: ContenderName;
+  readonly label: string;
+  /** Null when installed; otherwise why it cannot run here. */
+  missing(): string | null;
+  version(): string;
+  /** Headers a client sends this contender, besides Content-Type. */
+  headers(env: Environment): Record<string, string>;
+  start(env: Environment): Promise<Running>;
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { version?: string };
+
+async function startTimed(child: Child, port: number, timeoutMs: number, ready?: () => boolean): Promise<Running> {
+  const started = performance.now();
+  try {
+    await waitReady(child, port, timeoutMs, ready);
+  } catch (error) {
+    await child.stop(1000);
+    throw error;
+  }
+  return { port, pgid: child.pid, startMs: performance.now() - started, startNote: null, stop: () => child.stop() };
+}
+
+const direct: Contender = {
+  name: 'direct',
+  label: 'direct (no proxy)',
+  missing: () => null,
+  version: () => '-',
+  headers: () => ({ Authorization: `Bearer ${UPSTREAM_KEY}` }),
+  start: async (env) => ({ port: env.upstreamPort, pgid: null, startMs: null, startNote: null, stop: async () => {} }),
+};
+
+const nginxBinary = findNginx();
+
+const nginx: Contender = {
+  name: 'nginx',
+  label: 'nginx proxy_pass',
+  missing: () => (nginxBinary === null ? 'not installed (no nginx binary)' : null),
+  version: () => (nginxBinary === null ? '-' : nginxVersion(nginxBinary)),
+  headers: () => ({ Authorization: `Bearer ${UPSTREAM_KEY}` }),
+  async start(env) {
+    const port = await freePort();
+    const started = performance.now();
+    const child = await startNginx('nginx proxy', nginxBinary as string, env.workDir, proxyConfig(env.workDir, port, env.upstreamPort), port, env.proxyCpu);
+    return { port, pgid: child.pid, startMs: performance.now() - started, startNote: null, stop: () => child.stop() };
+  },
+};
+
+const AILB_CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
+
+/** The gateway's config: one model group on the upstream, a master key, nothing reloading. */
+export function ailbConfig(upstreamPort: number): string {
+  return `model_list:
+  - model_name: ${MODEL}
+    litellm_params: { model: openai/${MODEL}, api_base: "http://127.0.0.1:${upstreamPort}/v1", api_key: ${UPSTREAM_KEY} }
+general_settings: { master_key: ${MASTER_KEY} }
+ailb_settings: { hot_reload: false }
+`;
+}
+
+const ailb: Contender = {
+  name: 'ailb',
+  label: 'AILB --threads 1',
+  missing: () => (existsSync(AILB_CLI) ? null : 'not built (no dist/src/cli.js; run npx tsc -p tsconfig.json)'),
+  version: () => readJson(path.join(REPO_ROOT, 'package.json')).version ?? '?',
+  headers: () => ({ Authorization: `Bearer ${MASTER_KEY}` }),
+  async start(env) {
+    const port = await freePort();
+    const configPath = path.join(env.workDir, 'config.yaml');
+    writeFileSync(configPath, ailbConfig(env.upstreamPort));
+    const dataDir = path.join(env.workDir, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const child = spawnChild(
+      'ailb',
+      process.execPath,
+      [AILB_CLI, 'start', '--config', configPath, '--port', String(port), '--host', '127.0.0.1', '--threads', '1'],
+      { cpu: env.proxyCpu, cwd: env.workDir, env: { ...process.env, AILB_DATA_DIR: dataDir } },
+    );
+    const readyLine = () => /ready in \d+ ms/.test(child.output());
+    const running = await startTimed(child, port, 30_000, readyLine);
+    const said = /ready in (\d+) ms/.exec(child.output());
+    return { ...running, startNote: said === null ? null : `reports ready in ${said[1]} ms` };
+  },
+};
+
+const PORTKEY_DIR = path.join(REPO_ROOT, 'node_modules', '@portkey-ai', 'gateway');
+const PORTKEY_BIN = path.join(PORTKEY_DIR, 'build', 'start-server.js');
+
+const portkey: Contender = {
+  name: 'portkey',
+  label: 'Portkey gateway',
+  missing: () => (existsSync(PORTKEY_BIN) ? null : 'not installed (no node_modules/@portkey-ai/gateway)'),
+  version: () => readJson(path.join(PORTKEY_DIR, 'package.json')).version ?? '?',
+  // Portkey takes the provider and its base URL per request; the Authorization header is the
+  // upstream key, forwarded as is. 127.0.0.1 is on its default list of trusted custom hosts.
+  headers: (env) => ({
+    Authorization: `Bearer ${UPSTREAM_KEY}`,
+    'x-portkey-provider': 'openai',
+    'x-portkey-custom-host': `http://127.0.0.1:${env.upstreamPort}/v1`,
+  }),
+  async start(env) {
+    const port = await freePort();
+    // It takes only --port=N (with '='); --headless leaves out the log UI. It has no host flag and
+    // listens on every interface; the benchmark only talks to it on 127.0.0.1.
+    const child = spawnChild('portkey', process.execPath, [PORTKEY_BIN, `--port=${port}`, '--headless'], {
+      cpu: env.proxyCpu,
+      cwd: env.workDir,
+    });
+    return startTimed(child, port, 30_000);
+  },
+};
+
+export const CONTENDERS: Record<ContenderName, Contender> = { direct, nginx, ailb, portkey };

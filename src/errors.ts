@@ -1,0 +1,102 @@
+/**
+ * The one catalogue of coded errors the gateway can answer with.
+ *
+ * Every error a client can see is declared here once, with its HTTP status, the OpenAI/LiteLLM
+ * error `type`, and whether retrying the same request elsewhere may help. docs/errors.md lists
+ * every code; test/errors.test.ts fails when the two disagree.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status sent to the client. */
+  readonly status: number;
+  /** The `type` field of the OpenAI error envelope (LiteLLM's names where LiteLLM has one). */
+  readonly type: string;
+  /** Whether another attempt (same or other deployment) may succeed. */
+  readonly retryable: boolean;
+  /** Where the fault lies: the client's request, the gateway itself, or the upstream provider. */
+  readonly source: 'downstream' | 'internal' | 'upstream';
+  /** One line for docs/errors.md. */
+  readonly description: string;
+}
+
+export const ERRORS = {
+  invalid_json: {
+    status: 400, type: 'invalid_request_error', retryable: false, source: 'downstream',
+    description: 'The request body is not valid JSON (or not valid UTF-8).',
+  },
+  invalid_body: {
+    status: 400, type: 'invalid_request_error', retryable: false, source: 'downstream',
+    description: 'The body is JSON but a field has the wrong type or a required field is missing.',
+  },
+  unknown_model: {
+    status: 400, type: 'invalid_request_error', retryable: false, source: 'downstream',
+    description: 'No deployment serves the requested model name.',
+  },
+  body_too_large: {
+    status: 413, type: 'invalid_request_error', retryable: false, source: 'downstream',
+    description: 'The body exceeds general_settings.max_request_size_mb.',
+  },
+  auth_error: {
+    status: 401, type: 'auth_error', retryable: false, source: 'downstream',
+    description: 'The API key is missing or not valid.',
+  },
+  not_found: {
+    status: 404, type: 'not_found_error', retryable: false, source: 'downstream',
+    description: 'No route matches the method and path.',
+  },
+  shutting_down: {
+    status: 503, type: 'service_unavailable', retryable: true, source: 'internal',
+    description: 'The gateway is draining for shutdown and takes no new requests.',
+  },
+  internal_error: {
+    status: 500, type: 'internal_server_error', retryable: false, source: 'internal',
+    description: 'An unexpected fault in the gateway; the log has the details under the call id.',
+  },
+  upstream_error: {
+    status: 502, type: 'api_error', retryable: true, source: 'upstream',
+    description: 'The upstream answered with an error; its status is kept (4xx/5xx) and its message passed on.',
+  },
+  upstream_unreachable: {
+    status: 502, type: 'api_connection_error', retryable: true, source: 'upstream',
+    description: 'The upstream could not be reached (connection refused or reset, DNS failure, TLS failure).',
+  },
+  upstream_timeout: {
+    status: 504, type: 'timeout', retryable: true, source: 'upstream',
+    description: 'The upstream did not answer within the deployment timeout.',
+  },
+  upstream_stream_error: {
+    status: 502, type: 'api_error', retryable: false, source: 'upstream',
+    description: 'The upstream broke a stream after it had started; the client gets an error event, never a fake [DONE].',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error the gateway answers with. Carries its catalogue code and the OpenAI `param`. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly param: string | null;
+
+  constructor(code: ErrorCode, message: string, options: { param?: string | null; status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? ERRORS[code].status;
+    this.param = options.param ?? null;
+  }
+
+  get type(): string {
+    return ERRORS[this.code].type;
+  }
+
+  get retryable(): boolean {
+    return ERRORS[this.code].retryable;
+  }
+
+  /** The OpenAI error envelope LiteLLM clients expect: `code` is the HTTP status as a string. */
+  toOpenAIBody(): string {
+    return JSON.stringify({
+      error: { message: this.message, type: this.type, param: this.param, code: String(this.status) },
+    });
+  }
+}

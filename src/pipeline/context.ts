@@ -1,0 +1,88 @@
+/**
+ * The per-request context every pipeline stage reads and writes.
+ *
+ * The constructor initialises every field so all contexts share one hidden class (stable object
+ * shape keeps the hot path monomorphic). A context lives from the first byte of the request until
+ * the response ends or the client aborts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { InferenceRoute } from './routes.js';
+import type { DeploymentRuntime, Runtime } from './runtime.js';
+
+export const enum StageStatus {
+  /** Go on to the next stage. */
+  Continue = 0,
+  /** The stage has answered (or the request was aborted); stop the chain. */
+  Respond = 1,
+}
+
+export class RequestContext {
+  readonly callId: string;
+  readonly route: InferenceRoute;
+  /** The config generation this request started under; a reload does not affect it. */
+  readonly runtime: Runtime;
+  /** performance.now() at the first callback for this request. */
+  readonly startedAt: number;
+
+  /** Credential the client presented (any of the accepted headers), '' when none. */
+  presentedKey: string;
+  /** The client's body, exactly as received. */
+  body: Buffer;
+  bodyLength: number;
+
+  /** Public model name the client asked for. */
+  model: string;
+  /** Whether the client asked for a stream. */
+  stream: boolean;
+  /** Byte span of the model string's contents (inside the quotes) in `body`. */
+  modelStart: number;
+  modelEnd: number;
+
+  deployment: DeploymentRuntime | null;
+  /** Model name to send upstream (wildcards resolved). */
+  upstreamModel: string;
+  /** Bytes sent upstream: `body` itself, or a copy with the model spliced. */
+  upstreamBody: Buffer | null;
+
+  /** performance.now() when the upstream request was dispatched, and when its headers arrived. */
+  dispatchedAt: number;
+  upstreamHeadersAt: number;
+  /** Gateway time before headers were written, upstream excluded, ms; NaN until known. */
+  overheadMs: number;
+
+  /** HTTP status sent to the client (0 until headers are written). */
+  status: number;
+  aborted: boolean;
+  finished: boolean;
+  /** Cancels the upstream call; set while one is in flight. */
+  cancelUpstream: ((reason: Error) => void) | null;
+
+  constructor(route: InferenceRoute, runtime: Runtime, startedAt: number) {
+    this.callId = randomUUID();
+    this.route = route;
+    this.runtime = runtime;
+    this.startedAt = startedAt;
+    this.presentedKey = '';
+    this.body = EMPTY;
+    this.bodyLength = 0;
+    this.model = '';
+    this.stream = false;
+    this.modelStart = -1;
+    this.modelEnd = -1;
+    this.deployment = null;
+    this.upstreamModel = '';
+    this.upstreamBody = null;
+    this.dispatchedAt = 0;
+    this.upstreamHeadersAt = 0;
+    this.overheadMs = Number.NaN;
+    this.status = 0;
+    this.aborted = false;
+    this.finished = false;
+    this.cancelUpstream = null;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A pipeline stage: reads and fills the context; throws GatewayError to refuse the request. */
+export type Stage = (ctx: RequestContext) => StageStatus;

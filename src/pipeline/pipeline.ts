@@ -1,0 +1,56 @@
+/**
+ * The inference pipeline: a closed list of stages run in order, then the upstream call.
+ *
+ *   auth → parse → route → upstream
+ *
+ * Each stage either lets the request go on or refuses it by throwing a GatewayError, which is
+ * answered here in the OpenAI envelope. docs/lifecycle.md describes every stage; keep it current.
+ */
+import { GatewayError } from '../errors.js';
+import { createAuthStage } from './auth/stage.js';
+import { StageStatus, type RequestContext, type Stage } from './context.js';
+import { createParseStage } from './parse/stage.js';
+import { createRouteStage } from './route/stage.js';
+import type { ResponseSink } from './sink.js';
+import { callUpstream, errorHeaders, type UpstreamObserver } from './upstream/proxy.js';
+
+export class InferencePipeline {
+  private readonly stages: readonly Stage[];
+  private readonly observer: UpstreamObserver;
+  private readonly onInternalError: (ctx: RequestContext, error: unknown) => void;
+
+  constructor(observer: UpstreamObserver, onInternalError: (ctx: RequestContext, error: unknown) => void) {
+    this.stages = [createAuthStage(), createParseStage(), createRouteStage()];
+    this.observer = observer;
+    this.onInternalError = onInternalError;
+  }
+
+  run(ctx: RequestContext, sink: ResponseSink): void {
+    try {
+      for (const stage of this.stages) {
+        if (stage(ctx) === StageStatus.Respond) {
+          this.observer.finished(ctx);
+          return;
+        }
+      }
+    } catch (error) {
+      this.refuse(ctx, sink, error);
+      return;
+    }
+    callUpstream(ctx, sink, this.observer);
+  }
+
+  /** Answers a request that failed before reaching an upstream. */
+  refuse(ctx: RequestContext, sink: ResponseSink, error: unknown): void {
+    let gatewayError: GatewayError;
+    if (error instanceof GatewayError) {
+      gatewayError = error;
+    } else {
+      this.onInternalError(ctx, error);
+      gatewayError = new GatewayError('internal_error', `Internal error (call id ${ctx.callId}).`);
+    }
+    ctx.status = gatewayError.status;
+    sink.respond(gatewayError.status, errorHeaders(ctx), gatewayError.toOpenAIBody());
+    this.observer.finished(ctx);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * What one event-loop thread derives from a GatewayConfig before serving with it: deployment
+ * groups, precomputed upstream headers, connection pools and response bodies that never change.
+ *
+ * A Runtime is immutable once built. Hot reload builds a new one and swaps a single reference;
+ * requests already running keep the Runtime they started with. Connection pools are shared between
+ * generations by origin, so a reload does not drop keep-alive connections, and a pool whose origin
+ * disappears is closed once its in-flight requests finish.
+ */
+import { createHash } from 'node:crypto';
+import { Pool } from 'undici';
+import type { GatewayConfig, ModelDeployment } from '../config/types.js';
+
+export class DeploymentRuntime {
+  readonly spec: ModelDeployment;
+  readonly pool: Pool;
+  /** Request path prefix from api_base (e.g. `/v1`), joined with the route's upstream path. */
+  readonly pathPrefix: string;
+  /** Header list handed to undici as-is: [name, value, name, value…]. Shared, never mutated. */
+  readonly upstreamHeaders: readonly string[];
+  /** The upstream model name as JSON string contents (escaped, no quotes); null for wildcards. */
+  readonly upstreamModelJson: Buffer | null;
+  /** For a wildcard deployment: the part of the public name before and after its `*`. */
+  readonly wildcardPrefix: string;
+  readonly wildcardSuffix: string;
+
+  constructor(spec: ModelDeployment, pool: Pool) {
+    this.spec = spec;
+    this.pool = pool;
+    const base = new URL(spec.apiBase);
+    this.pathPrefix = base.pathname.replace(/\/+$/, '');
+    this.upstreamHeaders = buildUpstreamHeaders(spec);
+    this.upstreamModelJson = spec.upstreamModel.includes('*') ? null : jsonStringContents(spec.upstreamModel);
+    const star = spec.modelName.indexOf('*');
+    this.wildcardPrefix = star < 0 ? '' : spec.modelName.slice(0, star);
+    this.wildcardSuffix = star < 0 ? '' : spec.modelName.slice(star + 1);
+  }
+
+  /** The upstream model for a public name this deployment matched (fills the `*` of a wildcard). */
+  upstreamModelFor(publicName: string): string {
+    if (this.upstreamModelJson !== null) return this.spec.upstreamModel;
+    const matched = publicName.slice(this.wildcardPrefix.length, publicName.length - this.wildcardSuffix.length);
+    return this.spec.upstreamModel.replace('*', matched);
+  }
+}
+
+interface WildcardGroup {
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly deployments: readonly DeploymentRuntime[];
+}
+
+export class Runtime {
+  readonly config: GatewayConfig;
+  /** SHA-256 of the master key, or null when none is set (then every request is let in). */
+  readonly masterKeyDigest: Buffer | null;
+  readonly maxBodyBytes: number;
+  /** Header names (lower case) a client key may arrive in, in order of precedence. */
+  readonly keyHeaders: readonly string[];
+  /** Pre-rendered body of GET /v1/models. */
+  readonly modelsBody: string;
+  private readonly groups: Map<string, readonly DeploymentRuntime[]>;
+  private readonly wildcards: readonly WildcardGroup[];
+  readonly pools: ReadonlyMap<string, Pool>;
+
+  constructor(config: GatewayConfig, previousPools: ReadonlyMap<string, Pool> = new Map()) {
+    this.config = config;
+    const masterKey = config.generalSettings.masterKey;
+    this.masterKeyDigest = masterKey === null ? null : sha256(masterKey);
+    this.maxBodyBytes = Math.floor(config.generalSettings.maxRequestSizeMb * 1024 * 1024);
+    this.keyHeaders = keyHeaderNames(config.generalSettings.litellmKeyHeaderName);
+
+    const pools = new Map<string, Pool>();
+    const groups = new Map<string, DeploymentRuntime[]>();
+    const wildcardGroups = new Map<string, DeploymentRuntime[]>();
+    for (const spec of config.modelList) {
+      const origin = new URL(spec.apiBase).origin;
+      let pool = pools.get(origin) ?? previousPools.get(origin);
+      if (pool === undefined) pool = createPool(origin);
+      pools.set(origin, pool);
+      const deployment = new DeploymentRuntime(spec, pool);
+      const target = spec.modelName.includes('*') ? wildcardGroups : groups;
+      const list = target.get(spec.modelName);
+      if (list === undefined) target.set(spec.modelName, [deployment]);
+      else list.push(deployment);
+    }
+    for (const [alias, groupName] of Object.entries(config.routerSettings.modelGroupAlias)) {
+      const group = groups.get(groupName);
+      if (group !== undefined && !groups.has(alias)) groups.set(alias, group);
+    }
+    this.groups = groups;
+    // Longest prefix first, so `openai/gpt-4*` wins over `openai/*` and both over `*`.
+    this.wildcards = [...wildcardGroups.values()]
+      .map((deployments) => ({
+        prefix: deployments[0].wildcardPrefix,
+        suffix: deployments[0].wildcardSuffix,
+        deployments,
+      }))
+      .sort((a, b) => b.prefix.length + b.suffix.length - (a.prefix.length + a.suffix.length));
+    this.pools = pools;
+    this.modelsBody = renderModelList([...groups.keys()]);
+  }
+
+  /** The deployments serving a public model name; empty when none does. */
+  deploymentsFor(model: string): readonly DeploymentRuntime[] {
+    const exact = this.groups.get(model);
+    if (exact !== undefined) return exact;
+    for (const wildcard of this.wildcards) {
+      if (
+        model.length >= wildcard.prefix.length + wildcard.suffix.length &&
+        model.startsWith(wildcard.prefix) &&
+        model.endsWith(wildcard.suffix)
+      ) {
+        return wildcard.deployments;
+      }
+    }
+    return NONE;
+  }
+
+  /** Closes the pools of `previous` that this runtime no longer uses, once their requests end. */
+  releasePoolsOf(previous: Runtime): void {
+    for (const [origin, pool] of previous.pools) {
+      if (this.pools.get(origin) !== pool) void pool.close();
+    }
+  }
+
+  /** Closes every pool; in-flight requests finish first. */
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+  }
+}
+
+const NONE: readonly DeploymentRuntime[] = [];
+
+function createPool(origin: string): Pool {
+  return new Pool(origin, {
+    // Per thread; enough for many concurrent streams to one provider without queueing.
+    connections: 256,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    connectTimeout: 10_000,
+    // Per-request timeouts are set on each dispatch from the deployment's timeout.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
+function buildUpstreamHeaders(spec: ModelDeployment): string[] {
+  const headers: string[] = ['content-type', 'application/json'];
+  if (spec.apiKey !== null && spec.apiKey !== '') headers.push(spec.authHeader, spec.authScheme + spec.apiKey);
+  if (spec.organization !== null) headers.push('openai-organization', spec.organization);
+  for (const [name, value] of Object.entries(spec.extraHeaders)) headers.push(name, value);
+  return headers;
+}
+
+/** Header names a client key is read from, LiteLLM's set plus the configured custom one. */
+function keyHeaderNames(custom: string | null): string[] {
+  const names = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'ocp-apim-subscription-key', 'x-litellm-api-key'];
+  if (custom !== null && custom !== '') names.unshift(custom.toLowerCase());
+  return names;
+}
+
+function renderModelList(names: string[]): string {
+  const created = 1_700_000_000;
+  const data = names.map((id) => ({ id, object: 'model', created, owned_by: 'ailb' }));
+  return JSON.stringify({ object: 'list', data });
+}
+
+export function jsonStringContents(value: string): Buffer {
+  const quoted = JSON.stringify(value);
+  return Buffer.from(quoted.slice(1, -1), 'utf8');
+}
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}

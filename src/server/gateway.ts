@@ -1,0 +1,223 @@
+/**
+ * The main thread's side of the gateway: starts the event-loop threads, hands them config
+ * (initially and on every reload), answers their /metrics requests by merging every thread's
+ * metrics, and shuts them down gracefully.
+ */
+import net from 'node:net';
+import { Worker } from 'node:worker_threads';
+import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { aggregateMetrics } from '../observability/metrics.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './messages.js';
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly threads: number;
+  readonly version: string;
+  readonly log: Logger;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+class ThreadHandle {
+  readonly worker: Worker;
+  readonly index: number;
+  readonly exited: Promise<number>;
+  drained: Promise<number>;
+  private resolveDrained: (abandoned: number) => void = () => {};
+
+  constructor(worker: Worker, index: number) {
+    this.worker = worker;
+    this.index = index;
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    this.drained = new Promise((resolve) => {
+      this.resolveDrained = resolve;
+    });
+    // A thread that dies without draining counts as drained, so shutdown never waits forever.
+    void this.exited.then(() => this.resolveDrained(0));
+  }
+
+  markDrained(abandoned: number): void {
+    this.resolveDrained(abandoned);
+  }
+
+  send(message: MainToWorker): void {
+    this.worker.postMessage(message);
+  }
+}
+
+export class Gateway {
+  readonly port: number;
+  private config: GatewayConfig;
+  private readonly threads: ThreadHandle[];
+  private readonly log: Logger;
+  private readonly snapshotWaiters = new Map<number, (snapshot: object[]) => void>();
+  private nextSnapshotId = 1;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(config: GatewayConfig, port: number, threads: ThreadHandle[], log: Logger) {
+    this.config = config;
+    this.port = port;
+    this.threads = threads;
+    this.log = log;
+    for (const thread of threads) thread.worker.on('message', (m: WorkerToMain) => this.onMessage(thread, m));
+  }
+
+  /** Starts every thread and resolves once all listen; rejects (after stopping them) if one cannot. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    // uWS threads share a port through SO_REUSEPORT, which only works on a port number known
+    // up front: port 0 is resolved to a free port first. Threads then start in parallel.
+    const port = options.port === 0 ? await findFreePort(options.host) : options.port;
+    const starts = Array.from({ length: options.threads }, (_, index) => startThread(options, index, port));
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all(
+        results.map((r) => (r.status === 'fulfilled' ? stopStartedThread(r.value.handle) : Promise.resolve())),
+      );
+      throw failed.reason;
+    }
+    const started = results.map((r) => (r as PromiseFulfilledResult<StartedThread>).value);
+    const threads = started.map((s) => s.handle);
+    const early = new Map(started.map((s) => [s.handle, s.buffered] as const));
+    const gateway = new Gateway(options.config, port, threads, options.log);
+    for (const [handle, messages] of early) for (const m of messages) gateway.onMessage(handle, m);
+    return gateway;
+  }
+
+  /** Swaps the config in every thread; requests in flight finish under the one they started with. */
+  reload(config: GatewayConfig): void {
+    this.config = config;
+    for (const thread of this.threads) thread.send({ type: 'config', config });
+  }
+
+  /** Records a reload that was refused (invalid file), for the reload metric. */
+  reloadRejected(): void {
+    this.threads[0]?.send({ type: 'config-reload-result', ok: false });
+  }
+
+  get currentConfig(): GatewayConfig {
+    return this.config;
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish for up to `drainTimeoutMs`, then resolves once
+   * every thread has ended. Returns how many requests had to be abandoned.
+   */
+  stop(drainTimeoutMs: number = this.config.ailbSettings.drainTimeoutS * 1000): Promise<void> {
+    if (this.stopping !== null) return this.stopping;
+    this.stopping = (async () => {
+      for (const thread of this.threads) thread.send({ type: 'drain', timeoutMs: drainTimeoutMs });
+      const abandoned = await Promise.all(this.threads.map((t) => t.drained));
+      const total = abandoned.reduce((a, b) => a + b, 0);
+      if (total > 0) this.log.warn('drain timeout passed; requests still in flight were cut', { abandoned: total });
+      // Idle keep-alive connections close within uWS's idle timeout; a thread still holding one
+      // after that is ended explicitly (its uWS handles are already idle by then).
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 12_000).unref());
+      for (const thread of this.threads) {
+        const outcome = await Promise.race([thread.exited, grace]);
+        if (outcome === 'timeout') await thread.worker.terminate();
+      }
+    })();
+    return this.stopping;
+  }
+
+  private onMessage(thread: ThreadHandle, message: WorkerToMain): void {
+    switch (message.type) {
+      case 'metrics-request':
+        void this.collectText().then(
+          (text) => thread.send({ type: 'metrics-text', id: message.id, text }),
+          (error: Error) => thread.send({ type: 'metrics-text', id: message.id, text: `# metrics unavailable: ${error.message}\n` }),
+        );
+        break;
+      case 'metrics-snapshot': {
+        const waiter = this.snapshotWaiters.get(message.id);
+        this.snapshotWaiters.delete(message.id);
+        waiter?.(message.snapshot);
+        break;
+      }
+      case 'drained':
+        thread.markDrained(message.abandoned);
+        break;
+      case 'internal-error':
+        this.log.error('internal error while serving a request', { call_id: message.callId, thread: thread.index, error: message.message });
+        break;
+      case 'listening':
+      case 'listen-failed':
+        break;
+    }
+  }
+
+  /** The Prometheus text of every thread's metrics, merged. */
+  async collectText(): Promise<string> {
+    const snapshots = await Promise.all(
+      this.threads.map(
+        (thread) =>
+          new Promise<object[]>((resolve) => {
+            const id = this.nextSnapshotId++;
+            const timer = setTimeout(() => {
+              this.snapshotWaiters.delete(id);
+              resolve([]);
+            }, 2000);
+            this.snapshotWaiters.set(id, (snapshot) => {
+              clearTimeout(timer);
+              resolve(snapshot);
+            });
+            thread.send({ type: 'metrics-snapshot', id });
+          }),
+      ),
+    );
+    return aggregateMetrics(snapshots);
+  }
+}
+
+function findFreePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface StartedThread {
+  readonly handle: ThreadHandle;
+  /** Messages that arrived before the Gateway took over the thread's port. */
+  readonly buffered: WorkerToMain[];
+}
+
+/** Drains a thread that started while a sibling failed to; it has no requests yet. */
+async function stopStartedThread(handle: ThreadHandle): Promise<void> {
+  handle.send({ type: 'drain', timeoutMs: 0 });
+  await handle.exited;
+}
+
+function startThread(options: GatewayOptions, index: number, port: number): Promise<StartedThread> {
+  const init: WorkerInit = { config: options.config, host: options.host, port, threadIndex: index, version: options.version };
+  const worker = new Worker(WORKER_URL, { workerData: init, name: `ailb-loop-${index}` });
+  const handle = new ThreadHandle(worker, index);
+  return new Promise((resolve, reject) => {
+    const buffered: WorkerToMain[] = [];
+    const onMessage = (message: WorkerToMain) => {
+      if (message.type === 'listening') {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        resolve({ handle, buffered });
+      } else if (message.type === 'listen-failed') {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        reject(new Error(`event-loop thread ${index}: ${message.message}`));
+      } else {
+        buffered.push(message);
+      }
+    };
+    const onError = (error: Error) => reject(new Error(`event-loop thread ${index} failed to start: ${error.message}`));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+  });
+}

@@ -1,0 +1,186 @@
+/**
+ * The HTTP front end of one event-loop thread: a uWS App with the inference routes, model list,
+ * health probes and metrics. Every handler reads what it needs from the request synchronously
+ * (uWS requests are only valid during the handler) and registers onAborted before going async.
+ */
+import { performance } from 'node:perf_hooks';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { GatewayError } from '../errors.js';
+import { PROMETHEUS_CONTENT_TYPE, type ThreadMetrics } from '../observability/metrics.js';
+import { bareKey, checkMasterKey } from '../pipeline/auth/stage.js';
+import { RequestContext } from '../pipeline/context.js';
+import type { InferencePipeline } from '../pipeline/pipeline.js';
+import { INFERENCE_ROUTES, type InferenceRoute } from '../pipeline/routes.js';
+import type { Runtime } from '../pipeline/runtime.js';
+import { ClientAbortError } from '../pipeline/upstream/proxy.js';
+import type { UwsModule } from './uws.js';
+import { statusLine, UwsSink } from './uws-sink.js';
+
+/** What the front end needs from its thread. */
+export interface ThreadState {
+  readonly runtime: Runtime;
+  readonly metrics: ThreadMetrics;
+  readonly pipeline: InferencePipeline;
+  readonly draining: boolean;
+  readonly version: string;
+  /** Called when a request starts being served. */
+  requestStarted(ctx: RequestContext): void;
+  /** Called once a request is over, whatever the outcome (idempotent). */
+  finish(ctx: RequestContext): void;
+  /** Resolves with the Prometheus text of the whole process. */
+  collectMetrics(): Promise<string>;
+}
+
+const JSON_HEADERS = ['content-type', 'application/json'];
+
+export function createHttpApp(uws: UwsModule, state: ThreadState): TemplatedApp {
+  const app = uws.App();
+  for (const route of INFERENCE_ROUTES) {
+    for (const path of route.paths) app.post(path, (res, req) => onInference(state, route, res, req));
+  }
+  for (const path of ['/v1/models', '/models']) app.get(path, (res, req) => onModels(state, res, req));
+  for (const path of ['/health/liveliness', '/health/liveness']) {
+    app.get(path, (res) => sendJson(res, 200, '"I\'m alive!"', state.draining));
+  }
+  app.get('/health/readiness', (res) => onReadiness(state, res));
+  app.get('/metrics', (res) => onMetrics(state, res));
+  app.any('/*', (res, req) => {
+    const error = new GatewayError('not_found', `No route for ${req.getCaseSensitiveMethod()} ${req.getUrl()}.`);
+    sendJson(res, error.status, error.toOpenAIBody(), state.draining);
+  });
+  return app;
+}
+
+function onInference(state: ThreadState, route: InferenceRoute, res: HttpResponse, req: HttpRequest): void {
+  const runtime = state.runtime;
+  const ctx = new RequestContext(route, runtime, performance.now());
+  ctx.presentedKey = readPresentedKey(req, runtime.keyHeaders);
+  const contentLength = req.getHeader('content-length');
+  state.requestStarted(ctx);
+  const sink = new UwsSink(res, ctx, () => state.draining);
+  res.onAborted(() => {
+    ctx.aborted = true;
+    state.metrics.clientAborted(route.name);
+    // Once dispatched, the upstream call owns the end of the request (it sees the cancel).
+    if (ctx.dispatchedAt === 0) state.finish(ctx);
+    else if (ctx.cancelUpstream !== null) ctx.cancelUpstream(new ClientAbortError('client aborted'));
+  });
+  readBody(res, ctx, contentLength, runtime.maxBodyBytes, () => state.pipeline.run(ctx, sink), (error) => {
+    // The rest of the body is not read: answer and close, so the connection cannot be reused mid-body.
+    ctx.status = error.status;
+    res.cork(() => {
+      res.writeStatus(statusLine(error.status));
+      res.writeHeader('content-type', 'application/json');
+      res.writeHeader('x-ailb-call-id', ctx.callId);
+      res.end(error.toOpenAIBody(), true);
+    });
+    state.finish(ctx);
+  });
+}
+
+/**
+ * Collects the body into one Buffer (sized from Content-Length when given), refusing it as soon
+ * as it is known to exceed the limit. uWS hands out views of its own memory that are invalid after
+ * each callback, so every chunk is copied.
+ */
+function readBody(
+  res: HttpResponse,
+  ctx: RequestContext,
+  contentLength: string,
+  maxBytes: number,
+  onComplete: () => void,
+  onTooLarge: (error: GatewayError) => void,
+): void {
+  const tooLarge = () =>
+    new GatewayError('body_too_large', `Request body is larger than the ${maxBytes} bytes allowed (general_settings.max_request_size_mb).`);
+  const declared = contentLength === '' ? -1 : Number(contentLength);
+  if (declared > maxBytes) {
+    onTooLarge(tooLarge());
+    return;
+  }
+  let buffer = Buffer.allocUnsafe(declared >= 0 ? declared : 16 * 1024);
+  let length = 0;
+  let refused = false;
+  res.onData((chunk, isLast) => {
+    if (refused || ctx.aborted) return;
+    const bytes = new Uint8Array(chunk);
+    if (length + bytes.length > buffer.length) {
+      if (length + bytes.length > maxBytes) {
+        refused = true;
+        onTooLarge(tooLarge());
+        return;
+      }
+      const grown = Buffer.allocUnsafe(Math.min(maxBytes, Math.max(buffer.length * 2, length + bytes.length)));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    buffer.set(bytes, length);
+    length += bytes.length;
+    if (isLast) {
+      ctx.body = buffer;
+      ctx.bodyLength = length;
+      onComplete();
+    }
+  });
+}
+
+function readPresentedKey(req: HttpRequest, headers: readonly string[]): string {
+  for (const name of headers) {
+    const value = req.getHeader(name);
+    if (value !== '') return bareKey(value);
+  }
+  return '';
+}
+
+function onModels(state: ThreadState, res: HttpResponse, req: HttpRequest): void {
+  const runtime = state.runtime;
+  const error = checkMasterKey(runtime, readPresentedKey(req, runtime.keyHeaders));
+  if (error !== null) sendJson(res, error.status, error.toOpenAIBody(), state.draining);
+  else sendJson(res, 200, runtime.modelsBody, state.draining);
+}
+
+function onReadiness(state: ThreadState, res: HttpResponse): void {
+  const body = JSON.stringify({
+    status: state.draining ? 'draining' : 'healthy',
+    db: 'Not connected',
+    cache: null,
+    litellm_version: state.version,
+    ailb_version: state.version,
+    models: state.runtime.config.modelList.length,
+  });
+  sendJson(res, state.draining ? 503 : 200, body, state.draining);
+}
+
+function onMetrics(state: ThreadState, res: HttpResponse): void {
+  const abort = { aborted: false };
+  res.onAborted(() => {
+    abort.aborted = true;
+  });
+  state.collectMetrics().then(
+    (text) => {
+      if (abort.aborted) return;
+      res.cork(() => {
+        res.writeStatus('200 OK');
+        res.writeHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+        res.end(text, state.draining);
+      });
+    },
+    (error: Error) => {
+      if (abort.aborted) return;
+      const failure = new GatewayError('internal_error', `Could not collect metrics: ${error.message}`);
+      res.cork(() => {
+        res.writeStatus(statusLine(failure.status));
+        res.writeHeader('content-type', 'application/json');
+        res.end(failure.toOpenAIBody(), state.draining);
+      });
+    },
+  );
+}
+
+function sendJson(res: HttpResponse, status: number, body: string, close: boolean): void {
+  res.cork(() => {
+    res.writeStatus(statusLine(status));
+    res.writeHeader(JSON_HEADERS[0], JSON_HEADERS[1]);
+    res.end(body, close);
+  });
+}

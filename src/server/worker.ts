@@ -1,0 +1,198 @@
+/**
+ * Entry point of one event-loop thread (a worker_thread). It runs a uWS App on the shared port
+ * (SO_REUSEPORT spreads connections across threads) and the whole request pipeline; the main
+ * thread owns config, metrics aggregation and shutdown, and talks to it through parentPort.
+ *
+ * Shutdown contract: on `drain` the thread closes its listen socket, answers what is in flight
+ * (closing each connection after its response), and once nothing is left (or the drain timeout
+ * passes, aborting what remains) closes its upstream pools and reports `drained`. It then ends on
+ * its own when uWS has no sockets left; the main thread never kills it while uWS holds handles.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { us_listen_socket } from 'uWebSockets.js';
+import { ThreadMetrics } from '../observability/metrics.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { InferencePipeline } from '../pipeline/pipeline.js';
+import { Runtime } from '../pipeline/runtime.js';
+import type { UpstreamObserver } from '../pipeline/upstream/proxy.js';
+import { createHttpApp, type ThreadState } from './http-app.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './messages.js';
+import { loadUws, type ClosableApp, type UwsModule } from './uws.js';
+
+/** How long a drained thread waits for the last responses to leave its send buffers. */
+const FLUSH_LINGER_MS = 300;
+
+class EventLoopThread implements ThreadState, UpstreamObserver {
+  runtime: Runtime;
+  readonly metrics = new ThreadMetrics();
+  readonly pipeline: InferencePipeline;
+  readonly version: string;
+  draining = false;
+  private readonly uws: UwsModule;
+  private readonly port: MessagePortLike;
+  private listenSocket: us_listen_socket | null = null;
+  private app: ClosableApp | null = null;
+  private readonly inflight = new Set<RequestContext>();
+  private readonly pendingMetrics = new Map<number, (text: string) => void>();
+  private nextMetricsId = 1;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private isDrained = false;
+
+  constructor(uws: UwsModule, init: WorkerInit, port: MessagePortLike) {
+    this.uws = uws;
+    this.port = port;
+    this.version = init.version;
+    this.runtime = new Runtime(init.config);
+    this.pipeline = new InferencePipeline(this, (ctx, error) => {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      this.send({ type: 'internal-error', callId: ctx.callId, message });
+    });
+  }
+
+  listen(host: string, portNumber: number): void {
+    const app = createHttpApp(this.uws, this);
+    this.app = app as ClosableApp;
+    app.listen(host, portNumber, (socket) => {
+      if (socket === false) {
+        this.send({ type: 'listen-failed', message: `could not listen on ${host}:${portNumber} (address in use or not available)` });
+        this.app?.close();
+        this.app = null;
+        this.port.close();
+        return;
+      }
+      this.listenSocket = socket;
+      this.send({ type: 'listening', port: this.uws.us_socket_local_port(socket as never) });
+    });
+  }
+
+  onMessage(message: MainToWorker): void {
+    switch (message.type) {
+      case 'config': {
+        const previous = this.runtime;
+        this.runtime = new Runtime(message.config, previous.pools);
+        this.runtime.releasePoolsOf(previous);
+        this.metrics.configReloads.labels('ok').inc();
+        break;
+      }
+      case 'config-reload-result':
+        if (!message.ok) this.metrics.configReloads.labels('invalid').inc();
+        break;
+      case 'drain':
+        this.drain(message.timeoutMs);
+        break;
+      case 'metrics-snapshot':
+        void this.metrics.registry.getMetricsAsJSON().then((snapshot) => {
+          this.send({ type: 'metrics-snapshot', id: message.id, snapshot: snapshot as object[] });
+        });
+        break;
+      case 'metrics-text': {
+        const resolve = this.pendingMetrics.get(message.id);
+        this.pendingMetrics.delete(message.id);
+        resolve?.(message.text);
+        break;
+      }
+    }
+  }
+
+  requestStarted(ctx: RequestContext): void {
+    this.inflight.add(ctx);
+    this.metrics.requestStarted();
+  }
+
+  finish(ctx: RequestContext): void {
+    if (ctx.finished) return;
+    ctx.finished = true;
+    this.inflight.delete(ctx);
+    const durationS = (performance.now() - ctx.startedAt) / 1000;
+    this.metrics.requestFinished(ctx.route.name, ctx.model, ctx.aborted ? 499 : ctx.status, durationS, ctx.overheadMs / 1000);
+    if (this.draining && this.inflight.size === 0) this.drained(0);
+  }
+
+  finished(ctx: RequestContext): void {
+    this.finish(ctx);
+  }
+
+  upstreamError(ctx: RequestContext, kind: string): void {
+    this.metrics.upstreamError(ctx.model, ctx.deployment?.spec.id ?? '', kind);
+  }
+
+  collectMetrics(): Promise<string> {
+    const id = this.nextMetricsId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingMetrics.delete(id);
+        reject(new Error('the main thread did not answer within 5 s'));
+      }, 5000);
+      this.pendingMetrics.set(id, (text) => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+      this.send({ type: 'metrics-request', id });
+    });
+  }
+
+  private drain(timeoutMs: number): void {
+    if (this.draining) return;
+    this.draining = true;
+    if (this.listenSocket !== null) {
+      this.uws.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+    if (this.inflight.size === 0) {
+      this.drained(0);
+      return;
+    }
+    this.drainTimer = setTimeout(() => {
+      const abandoned = this.inflight.size;
+      for (const ctx of [...this.inflight]) {
+        if (ctx.cancelUpstream !== null) ctx.cancelUpstream(new Error('gateway shutting down'));
+      }
+      this.drained(abandoned);
+    }, timeoutMs);
+  }
+
+  private drained(abandoned: number): void {
+    if (this.isDrained) return;
+    this.isDrained = true;
+    if (this.drainTimer !== null) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = null;
+    }
+    void this.runtime.close().finally(() => {
+      // Responses that just ended may still sit in uWS's send buffers; their connections close
+      // themselves once flushed (they were ended with close). Give them a moment, then close
+      // every socket uWS still holds (idle keep-alive connections included): a worker that ends
+      // while uWS owns open handles aborts the whole process.
+      setTimeout(() => {
+        this.app?.close();
+        this.app = null;
+        this.send({ type: 'drained', abandoned });
+        this.port.close();
+      }, FLUSH_LINGER_MS);
+    });
+  }
+
+  private send(message: WorkerToMain): void {
+    this.port.postMessage(message);
+  }
+}
+
+interface MessagePortLike {
+  postMessage(message: WorkerToMain): void;
+  on(event: 'message', listener: (message: MainToWorker) => void): void;
+  close(): void;
+}
+
+if (parentPort !== null) {
+  const port = parentPort as unknown as MessagePortLike;
+  const init = workerData as WorkerInit;
+  try {
+    const thread = new EventLoopThread(loadUws(), init, port);
+    port.on('message', (message) => thread.onMessage(message));
+    thread.listen(init.host, init.port);
+  } catch (error) {
+    port.postMessage({ type: 'listen-failed', message: (error as Error).message });
+    port.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Starts a real gateway (event-loop threads and all) in the test process from a YAML config
+ * written to a temp dir, the same way `ailb start --config` does.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfigFile } from '../../src/config/load.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { Gateway } from '../../src/server/gateway.js';
+
+export const MASTER_KEY = 'sk-test-master-0123456789';
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  /** e.g. http://127.0.0.1:12345 */
+  readonly url: string;
+  readonly configPath: string;
+  readonly logs: string[];
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+export async function startTestGateway(yaml: string, options: { threads?: number } = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ailb-test-'));
+  const configPath = path.join(dir, 'config.yaml');
+  writeFileSync(configPath, yaml);
+  const { config } = loadConfigFile(configPath, { ...process.env });
+  const logs: string[] = [];
+  const log: Logger = createLogger({ AILB_LOG_LEVEL: 'debug' }, (line) => logs.push(line));
+  const gateway = await Gateway.start({ config, host: '127.0.0.1', port: 0, threads: options.threads ?? 2, version: 'test', log });
+  return {
+    gateway,
+    url: `http://127.0.0.1:${gateway.port}`,
+    configPath,
+    logs,
+    async stop(drainTimeoutMs = 2000) {
+      await gateway.stop(drainTimeoutMs);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A config with one OpenAI-compatible deployment per entry of `models` (public → upstream). */
+export function openaiConfig(apiBase: string, models: Record<string, string> = { 'gpt-4o': 'gpt-4o-2024-08-06' }, extra = ''): string {
+  const entries = Object.entries(models)
+    .map(
+      ([name, upstream]) => `  - model_name: ${JSON.stringify(name)}
+    litellm_params:
+      model: ${JSON.stringify(`openai/${upstream}`)}
+      api_base: ${JSON.stringify(apiBase)}
+      api_key: sk-upstream-secret
+      timeout: 2
+      stream_timeout: 2`,
+    )
+    .join('\n');
+  return `model_list:
+${entries}
+general_settings:
+  master_key: ${MASTER_KEY}
+ailb_settings:
+  hot_reload: false
+${extra}`;
+}
