@@ -79,3 +79,18 @@ export async function backgroundBusy(ms: number): Promise<number[] | null> {
   }
   return busy;
 }
+
+/** Above this share of a core, other work is running (the benchmark itself is idle meanwhile). */
+export const BUSY_THRESHOLD = 0.1;
+
+/**
+ * Samples background load every 0.5 s until no core is busier than BUSY_THRESHOLD or `maxWaitS`
+ * has passed; resolves with the last sample (null off Linux).
+ */
+export async function waitForQuiet(maxWaitS: number): Promise<number[] | null> {
+  const deadline = Date.now() + maxWaitS * 1000;
+  for (;;) {
+    const busy = await backgroundBusy(500);
+    if (busy === null || Math.max(...busy) <= BUSY_THRESHOLD || Date.now() >= deadline) return busy;
+  }
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { groupCpuSeconds, hasTaskset, httpRequest, installCleanup, pinSelf } from './children.js';
 import { CONTENDERS, type Contender, type Environment } from './contenders.js';
 import { CHAT_PATH, looksLikeCompletion, REQUEST_BODY } from './fixtures.js';
-import { backgroundBusy, describeMachine } from './machine.js';
+import { describeMachine, waitForQuiet } from './machine.js';
 import { findNginx, nginxVersion } from './nginx.js';
 import { OptionsError, readOptions, type ContenderName, type E2eOptions } from './options.js';
 import { markdownNotes, markdownTable, summarise, type RowInput, type Trial } from './report.js';
@@ -142,7 +142,8 @@ export async function runE2e(): Promise<number> {
     log('wrk is not installed: the end-to-end benchmark needs it (apt-get install wrk)');
     return 1;
   }
-  const cores = os.availableParallelism();
+  // Not availableParallelism(): a run started under taskset would see only its own cores.
+  const cores = os.cpus().length;
   const pinned = hasTaskset() && cores > Math.max(options.proxyCpu, options.loadCpu) && options.proxyCpu !== options.loadCpu;
   if (pinned) pinSelf(options.loadCpu);
   else log(`running unpinned (taskset ${hasTaskset() ? 'present' : 'missing'}, ${cores} core(s)): figures are not comparable with pinned runs`);
@@ -181,7 +182,7 @@ export async function runE2e(): Promise<number> {
     log(`${plan.length} trials of ~${perTrialS} s each (warm-up ${options.warmupS} s, c=1 ${options.durationS} s, c=${options.connections} ${options.durationS} s)`);
     for (const [index, step] of plan.entries()) {
       const contender = CONTENDERS[step.contender];
-      const busy = await backgroundBusy(500);
+      const busy = await waitForQuiet(options.quietWaitS);
       const shown = busy === null ? '' : ` (other work before it: ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(', ')} of each core)`;
       log(`[${index + 1}/${plan.length}] round ${step.round + 1}: ${contender.label}${shown}`);
       const trial = await runTrial(setup, contender, step.round, index + 1, busy);
@@ -212,7 +213,8 @@ export async function runE2e(): Promise<number> {
     `- node ${machine.node}; nginx ${tools.nginx}; ${tools.wrk}; upstream: ${tools.upstream}` + (machine.commit === null ? '' : `; commit ${machine.commit}`),
     `- pinning: ${pinned ? `proxy under test on core ${options.proxyCpu}; wrk, upstream and this script on core ${options.loadCpu}` : 'none'}`,
     `- each contender: fresh process, one worker; warm-up ${options.warmupS} s; wrk -t1 -c1 -d${options.durationS}s (latency), ` +
-      `wrk -t1 -c${options.connections} -d${options.durationS}s (throughput); ${options.rounds} round(s) in alternating order, median reported`,
+      `wrk -t1 -c${options.connections} -d${options.durationS}s (throughput), --timeout ${options.wrkTimeoutS}s; ` +
+      `${options.rounds} round(s) in alternating order, median reported`,
   ].join('\n');
   const markdown = `${header}\n\n${table}\n\n${notes}\n`;
   process.stdout.write(`\n${markdown}`);

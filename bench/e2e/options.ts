@@ -20,6 +20,8 @@ export interface E2eOptions {
   connections: number;
   /** wrk's --timeout: a slower response is an error (wrk's default of 2 s is below a slow gateway's c=64 tail). */
   wrkTimeoutS: number;
+  /** Longest wait, before each trial, for other work on the machine to stop (0: no wait). */
+  quietWaitS: number;
   /** Fresh starts of every contender; rounds alternate the contender order. */
   rounds: number;
   contenders: readonly ContenderName[];
@@ -65,6 +67,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): E2eOptions {
     connections: integer(env, 'BENCH_CONNECTIONS', 64, 1, 10000),
     wrkTimeoutS: integer(env, 'BENCH_WRK_TIMEOUT_S', 10, 1, 60),
     rounds: integer(env, 'BENCH_ROUNDS', 3, 1, 20),
+    quietWaitS: integer(env, 'BENCH_QUIET_WAIT_S', 15, 0, 3600),
     contenders,
     upstream,
     proxyCpu: integer(env, 'BENCH_PROXY_CPU', 0, 0, 4095),

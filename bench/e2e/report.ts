@@ -2,6 +2,7 @@
  * From trials to the result: medians per contender, latency added over the direct baseline,
  * ratios to nginx, and the markdown table and JSON document that carry them.
  */
+import { BUSY_THRESHOLD } from './machine.js';
 import type { ContenderName } from './options.js';
 import type { WrkResult } from './wrk.js';
 
@@ -164,12 +165,9 @@ export function markdownTable(rows: readonly Row[], connections: number): string
   return lines.join('\n');
 }
 
-/** Background use of a core above this, measured before a trial, marks its figures as noisy. */
-const BUSY_WARNING = 0.1;
-
 function oneLine(text: string): string {
-  const first = text.split('\n')[0];
-  return first.length > 240 ? `${first.slice(0, 240)}…` : first;
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 
 /** One line per contender with its per-round figures and anything to know about it. */
@@ -196,13 +194,13 @@ export function markdownNotes(rows: readonly Row[], inputs: readonly RowInput[])
       if (starts.length > 0) parts.push(`up in ${starts.map((t) => t.startMs!.toFixed(0)).join(' / ')} ms`);
       const said = measured.find((t) => t.startNote !== null)?.startNote;
       if (said) parts.push(said);
-      const busy = measured.filter((t) => t.backgroundBusy !== null && Math.max(...t.backgroundBusy) > BUSY_WARNING);
+      const busy = measured.filter((t) => t.backgroundBusy !== null && Math.max(...t.backgroundBusy) > BUSY_THRESHOLD);
       if (busy.length > 0) {
         const worst = Math.max(...busy.flatMap((t) => t.backgroundBusy as number[]));
         parts.push(`other work used up to ${(worst * 100).toFixed(0)}% of a core before ${busy.length} of ${measured.length} trial(s): noisy`);
       }
     }
-    // The JSON keeps each problem whole; the table's notes keep one line of it.
+    // The JSON keeps each problem whole; the table's notes keep its start on one line.
     parts.push(...row.notes.map((note) => oneLine(note)));
     if (parts.length > 0) lines.push(`- ${row.label}: ${parts.join('; ')}`);
   }

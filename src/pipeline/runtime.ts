@@ -8,28 +8,28 @@
  * disappears is closed once its in-flight requests finish.
  */
 import { createHash } from 'node:crypto';
-import { Pool } from 'undici';
+import { OriginPool } from '../upstream/origin-pool.js';
 import type { GatewayConfig, ModelDeployment } from '../config/types.js';
 
 export class DeploymentRuntime {
   readonly spec: ModelDeployment;
-  readonly pool: Pool;
+  readonly pool: OriginPool;
   /** Request path prefix from api_base (e.g. `/v1`), joined with the route's upstream path. */
   readonly pathPrefix: string;
-  /** Header list handed to undici as-is: [name, value, name, value…]. Shared, never mutated. */
-  readonly upstreamHeaders: readonly string[];
+  /** Header lines sent upstream after Host (each ending in CRLF), rendered once per config. */
+  readonly headerBlock: string;
   /** The upstream model name as JSON string contents (escaped, no quotes); null for wildcards. */
   readonly upstreamModelJson: Buffer | null;
   /** For a wildcard deployment: the part of the public name before and after its `*`. */
   readonly wildcardPrefix: string;
   readonly wildcardSuffix: string;
 
-  constructor(spec: ModelDeployment, pool: Pool) {
+  constructor(spec: ModelDeployment, pool: OriginPool) {
     this.spec = spec;
     this.pool = pool;
     const base = new URL(spec.apiBase);
     this.pathPrefix = base.pathname.replace(/\/+$/, '');
-    this.upstreamHeaders = buildUpstreamHeaders(spec);
+    this.headerBlock = renderHeaderBlock(spec);
     this.upstreamModelJson = spec.upstreamModel.includes('*') ? null : jsonStringContents(spec.upstreamModel);
     const star = spec.modelName.indexOf('*');
     this.wildcardPrefix = star < 0 ? '' : spec.modelName.slice(0, star);
@@ -61,16 +61,16 @@ export class Runtime {
   readonly modelsBody: string;
   private readonly groups: Map<string, readonly DeploymentRuntime[]>;
   private readonly wildcards: readonly WildcardGroup[];
-  readonly pools: ReadonlyMap<string, Pool>;
+  readonly pools: ReadonlyMap<string, OriginPool>;
 
-  constructor(config: GatewayConfig, previousPools: ReadonlyMap<string, Pool> = new Map()) {
+  constructor(config: GatewayConfig, previousPools: ReadonlyMap<string, OriginPool> = new Map()) {
     this.config = config;
     const masterKey = config.generalSettings.masterKey;
     this.masterKeyDigest = masterKey === null ? null : sha256(masterKey);
     this.maxBodyBytes = Math.floor(config.generalSettings.maxRequestSizeMb * 1024 * 1024);
     this.keyHeaders = keyHeaderNames(config.generalSettings.litellmKeyHeaderName);
 
-    const pools = new Map<string, Pool>();
+    const pools = new Map<string, OriginPool>();
     const groups = new Map<string, DeploymentRuntime[]>();
     const wildcardGroups = new Map<string, DeploymentRuntime[]>();
     for (const spec of config.modelList) {
@@ -132,26 +132,28 @@ export class Runtime {
 
 const NONE: readonly DeploymentRuntime[] = [];
 
-function createPool(origin: string): Pool {
-  return new Pool(origin, {
-    // Per thread; enough for many concurrent streams to one provider without queueing.
-    connections: 256,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 600_000,
-    connectTimeout: 10_000,
-    // Per-request timeouts are set on each dispatch from the deployment's timeout.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+function createPool(origin: string): OriginPool {
+  // Per thread; enough for many concurrent streams to one provider without queueing.
+  return new OriginPool(origin, { maxConnections: 256, keepAliveMs: 30_000, connectTimeoutMs: 10_000 });
 }
 
-function buildUpstreamHeaders(spec: ModelDeployment): string[] {
-  const headers: string[] = ['content-type', 'application/json'];
-  if (spec.apiKey !== null && spec.apiKey !== '') headers.push(spec.authHeader, spec.authScheme + spec.apiKey);
-  if (spec.organization !== null) headers.push('openai-organization', spec.organization);
-  for (const [name, value] of Object.entries(spec.extraHeaders)) headers.push(name, value);
-  return headers;
+/**
+ * The deployment's upstream headers as HTTP/1.1 lines. Values come from config; a CR or LF in one
+ * would let it inject headers, so such a value is refused here.
+ */
+function renderHeaderBlock(spec: ModelDeployment): string {
+  const headers: [string, string][] = [['content-type', 'application/json']];
+  if (spec.apiKey !== null && spec.apiKey !== '') headers.push([spec.authHeader, spec.authScheme + spec.apiKey]);
+  if (spec.organization !== null) headers.push(['openai-organization', spec.organization]);
+  for (const [name, value] of Object.entries(spec.extraHeaders)) headers.push([name, value]);
+  let block = '';
+  for (const [name, value] of headers) {
+    if (/[\r\n]/.test(value) || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name)) {
+      throw new Error(`deployment ${spec.id}: header '${name}' has a name or value that cannot be sent (CR, LF or invalid characters)`);
+    }
+    block += `${name}: ${value}\r\n`;
+  }
+  return block;
 }
 
 /** Header names a client key is read from, LiteLLM's set plus the configured custom one. */

@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { us_listen_socket } from 'uWebSockets.js';
+import { GatewayError } from '../errors.js';
 import { ThreadMetrics } from '../observability/metrics.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { InferencePipeline } from '../pipeline/pipeline.js';
@@ -146,7 +147,7 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     this.drainTimer = setTimeout(() => {
       const abandoned = this.inflight.size;
       for (const ctx of [...this.inflight]) {
-        if (ctx.cancelUpstream !== null) ctx.cancelUpstream(new Error('gateway shutting down'));
+        if (ctx.cancelUpstream !== null) ctx.cancelUpstream(new GatewayError('shutting_down', 'The gateway is shutting down; the request was cut at the drain timeout.'));
       }
       this.drained(abandoned);
     }, timeoutMs);

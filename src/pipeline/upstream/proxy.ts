@@ -11,10 +11,10 @@
  * - A client abort cancels the upstream request; a stream the upstream breaks ends with an SSE
  *   error event, never a fake `[DONE]`.
  *
- * One UpstreamCall is made per request and is the undici dispatch handler for it.
+ * One UpstreamCall is made per request and is the exchange handler for it.
  */
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
+import { UpstreamTimeoutError, type Exchange, type ExchangeHandler } from '../../upstream/origin-pool.js';
 import { GatewayError } from '../../errors.js';
 import type { RequestContext } from '../context.js';
 import type { ResponseSink } from '../sink.js';
@@ -52,22 +52,15 @@ export function callUpstream(ctx: RequestContext, sink: ResponseSink, observer: 
   const call = new UpstreamCall(ctx, sink, observer);
   const timeoutMs = ctx.stream ? deployment.spec.streamTimeoutMs : deployment.spec.timeoutMs;
   ctx.dispatchedAt = performance.now();
-  deployment.pool.dispatch(
-    {
-      path: deployment.pathPrefix + ctx.route.upstreamPath,
-      method: 'POST',
-      headers: deployment.upstreamHeaders as string[],
-      body: ctx.upstreamBody,
-      // A stream may run for a long time; its timeout bounds the wait for each next byte instead.
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    },
+  // A stream may run for a long time: its timeout bounds the wait for each next byte instead.
+  const exchange = deployment.pool.request(
+    { path: deployment.pathPrefix + ctx.route.upstreamPath, headerBlock: deployment.headerBlock, body: ctx.upstreamBody!, idleTimeoutMs: timeoutMs },
     call,
   );
-  if (!ctx.stream) call.armTimer(timeoutMs);
+  call.start(exchange, ctx.stream ? 0 : timeoutMs);
 }
 
-class UpstreamCall implements Dispatcher.DispatchHandler {
+class UpstreamCall implements ExchangeHandler {
   private readonly ctx: RequestContext;
   private readonly sink: ResponseSink;
   private readonly observer: UpstreamObserver;
@@ -77,7 +70,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] = [];
   private received = 0;
   private timer: NodeJS.Timeout | null = null;
-  private controller: Dispatcher.DispatchController | null = null;
+  private exchange: Exchange | null = null;
 
   constructor(ctx: RequestContext, sink: ResponseSink, observer: UpstreamObserver) {
     this.ctx = ctx;
@@ -85,30 +78,27 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     this.observer = observer;
   }
 
-  armTimer(timeoutMs: number): void {
+  /** Arms the whole-call timeout (0: none) and lets the request be cancelled from outside. */
+  start(exchange: Exchange, timeoutMs: number): void {
+    this.exchange = exchange;
     if (this.mode === Mode.Done) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const error = new TimeoutError(`upstream did not answer within ${timeoutMs} ms`);
-      if (this.controller !== null) this.controller.abort(error);
-      else this.onResponseError(null, error);
-    }, timeoutMs);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.ctx.aborted) {
-      controller.abort(new ClientAbortError('client aborted'));
-      return;
+    this.ctx.cancelUpstream = (reason) => this.cancel(reason);
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.cancel(new TimeoutError(`upstream did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
     }
-    this.ctx.cancelUpstream = (reason) => controller.abort(reason);
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  /** Stops the exchange and ends the request as `reason` says (client abort, timeout, shutdown). */
+  cancel(reason: Error): void {
+    if (this.mode === Mode.Done) return;
+    this.exchange?.abort(reason);
+    this.onError(reason);
+  }
+
+  onHead(statusCode: number, headers: Record<string, string>): void {
     const ctx = this.ctx;
     ctx.upstreamHeadersAt = performance.now();
     this.status = statusCode;
@@ -116,13 +106,14 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
       this.mode = Mode.UpstreamError;
       return;
     }
-    const contentType = headerValue(headers['content-type']);
+    const contentType = headers['content-type'] ?? '';
     this.headers = this.responseHeaders(headers, contentType);
     if (contentType.startsWith('text/event-stream')) {
       this.mode = Mode.Streaming;
       this.clearTimer();
       ctx.overheadMs = ctx.dispatchedAt - ctx.startedAt + (performance.now() - ctx.upstreamHeadersAt);
-      this.headers.push('x-ailb-overhead-duration-ms', ctx.overheadMs.toFixed(3), 'x-litellm-overhead-duration-ms', ctx.overheadMs.toFixed(3));
+      const overhead = ctx.overheadMs.toFixed(3);
+      this.headers.push('x-ailb-overhead-duration-ms', overhead, 'x-litellm-overhead-duration-ms', overhead);
       ctx.status = statusCode;
       this.sink.startStream(statusCode, this.headers);
     } else {
@@ -130,30 +121,30 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onBody(chunk: Buffer): boolean {
     switch (this.mode) {
       case Mode.Streaming:
         if (!this.sink.write(chunk)) {
-          controller.pause();
-          this.sink.onWritable(() => controller.resume());
+          this.sink.onWritable(() => this.exchange?.resume());
+          return false;
         }
-        break;
+        return true;
       case Mode.Buffered:
         this.chunks.push(chunk);
         this.received += chunk.length;
-        break;
+        return true;
       case Mode.UpstreamError:
         if (this.received < MAX_ERROR_BODY) {
           this.chunks.push(chunk);
           this.received += chunk.length;
         }
-        break;
+        return true;
       default:
-        break;
+        return true;
     }
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     const ctx = this.ctx;
     this.clearTimer();
     switch (this.mode) {
@@ -164,12 +155,12 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
         const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
         const now = performance.now();
         ctx.overheadMs = ctx.dispatchedAt - ctx.startedAt;
-        const upstreamMs = now - ctx.dispatchedAt;
+        const overhead = ctx.overheadMs.toFixed(3);
         this.headers.push(
-          'x-ailb-overhead-duration-ms', ctx.overheadMs.toFixed(3),
-          'x-litellm-overhead-duration-ms', ctx.overheadMs.toFixed(3),
+          'x-ailb-overhead-duration-ms', overhead,
+          'x-litellm-overhead-duration-ms', overhead,
           'x-litellm-response-duration-ms', (now - ctx.startedAt).toFixed(3),
-          'x-ailb-upstream-duration-ms', upstreamMs.toFixed(3),
+          'x-ailb-upstream-duration-ms', (now - ctx.dispatchedAt).toFixed(3),
         );
         ctx.status = this.status;
         this.sink.respond(this.status, this.headers, body);
@@ -186,13 +177,20 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     this.observer.finished(ctx);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+  onError(error: Error): void {
     const ctx = this.ctx;
     this.clearTimer();
     const previous = this.mode;
     this.mode = Mode.Done;
     if (previous === Mode.Done) return;
     if (ctx.aborted || error instanceof ClientAbortError) {
+      this.observer.finished(ctx);
+      return;
+    }
+    if (error instanceof GatewayError) {
+      // Ended by the gateway itself (shutdown): say so rather than blame the upstream.
+      if (previous === Mode.Streaming) this.sink.end(`data: ${error.toOpenAIBody()}\n\n`);
+      else this.sendError(error);
       this.observer.finished(ctx);
       return;
     }
@@ -222,7 +220,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   /** Our headers, the upstream content type, and every upstream header again as `llm_provider-*`. */
-  private responseHeaders(upstream: Record<string, string | string[] | undefined>, contentType: string): string[] {
+  private responseHeaders(upstream: Record<string, string>, contentType: string): string[] {
     const ctx = this.ctx;
     const deployment = ctx.deployment!;
     const out = [
@@ -236,9 +234,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     ];
     for (const name in upstream) {
       if (HOP_BY_HOP.has(name)) continue;
-      const value = upstream[name];
-      if (value === undefined) continue;
-      out.push('llm_provider-' + name, Array.isArray(value) ? value.join(', ') : value);
+      out.push('llm_provider-' + name, upstream[name]);
     }
     return out;
   }
@@ -249,11 +245,6 @@ export function errorHeaders(ctx: RequestContext): string[] {
   const headers = ['content-type', 'application/json', 'x-ailb-call-id', ctx.callId, 'x-litellm-call-id', ctx.callId];
   if (ctx.deployment !== null) headers.push('x-ailb-model-id', ctx.deployment.spec.id, 'x-litellm-model-id', ctx.deployment.spec.id);
   return headers;
-}
-
-function headerValue(value: string | string[] | undefined): string {
-  if (value === undefined) return '';
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Re-wraps an upstream error answer in the OpenAI envelope, keeping its status and message. */
@@ -281,10 +272,13 @@ export function upstreamStatusError(status: number, body: Buffer): GatewayError 
   return new GatewayError('upstream_error', `Upstream error (${status}): ${message}`, { status, param });
 }
 
-/** Maps a transport failure to our catalogue: timeouts → 504, everything else → 502. */
+/**
+ * Maps a transport failure to our catalogue: no answer in time → 504; everything else (refused,
+ * reset, DNS, TLS, connect timeout, a malformed response) → 502.
+ */
 export function classifyTransportError(error: Error, apiBase: string): { kind: string; error: GatewayError } {
   const code = (error as { code?: string }).code ?? '';
-  if (error instanceof TimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  if (error instanceof TimeoutError || error instanceof UpstreamTimeoutError) {
     return {
       kind: 'timeout',
       error: new GatewayError('upstream_timeout', `Upstream ${apiBase} timed out: ${error.message}`, { cause: error }),
