@@ -21,5 +21,8 @@ NAPI_MODULE_INIT() {
   };
   if (!define(env, exports, properties, 1)) return nullptr;
   if (!register_scan(env, exports)) return nullptr;
+  if (!register_sse(env, exports)) return nullptr;
+  if (!register_counters(env, exports)) return nullptr;
+  if (!register_tokenizer(env, exports)) return nullptr;
   return exports;
 }

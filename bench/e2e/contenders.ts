@@ -80,39 +80,45 @@ const nginx: Contender = {
 const AILB_CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
 /** The gateway's config: one model group on the upstream, a master key, nothing reloading. */
-export function ailbConfig(upstreamPort: number): string {
+export function ailbConfig(upstreamPort: number, countPromptTokens = true): string {
   return `model_list:
   - model_name: ${MODEL}
     litellm_params: { model: openai/${MODEL}, api_base: "http://127.0.0.1:${upstreamPort}/v1", api_key: ${UPSTREAM_KEY} }
 general_settings: { master_key: ${MASTER_KEY} }
-ailb_settings: { hot_reload: false }
+ailb_settings: { hot_reload: false, count_prompt_tokens: ${countPromptTokens} }
 `;
 }
 
-const ailb: Contender = {
-  name: 'ailb',
-  label: 'AILB --threads 1',
-  missing: () => (existsSync(AILB_CLI) ? null : 'not built (no dist/src/cli.js; run npx tsc -p tsconfig.json)'),
-  version: () => readJson(path.join(REPO_ROOT, 'package.json')).version ?? '?',
-  headers: () => ({ Authorization: `Bearer ${MASTER_KEY}` }),
-  async start(env) {
-    const port = await freePort();
-    const configPath = path.join(env.workDir, 'config.yaml');
-    writeFileSync(configPath, ailbConfig(env.upstreamPort));
-    const dataDir = path.join(env.workDir, 'data');
-    mkdirSync(dataDir, { recursive: true });
-    const child = spawnChild(
-      'ailb',
-      process.execPath,
-      [AILB_CLI, 'start', '--config', configPath, '--port', String(port), '--host', '127.0.0.1', '--threads', '1'],
-      { cpu: env.proxyCpu, cwd: env.workDir, env: { ...process.env, AILB_DATA_DIR: dataDir } },
-    );
-    const readyLine = () => /ready in \d+ ms/.test(child.output());
-    const running = await startTimed(child, port, 30_000, readyLine);
-    const said = /ready in (\d+) ms/.exec(child.output());
-    return { ...running, startNote: said === null ? null : `reports ready in ${said[1]} ms` };
-  },
-};
+/** AILB with one thread; `countPromptTokens: false` measures what the prompt count costs. */
+function ailbContender(name: 'ailb' | 'ailb-nocount', label: string, countPromptTokens: boolean): Contender {
+  return {
+    name,
+    label,
+    missing: () => (existsSync(AILB_CLI) ? null : 'not built (no dist/src/cli.js; run npx tsc -p tsconfig.json)'),
+    version: () => readJson(path.join(REPO_ROOT, 'package.json')).version ?? '?',
+    headers: () => ({ Authorization: `Bearer ${MASTER_KEY}` }),
+    async start(env) {
+      const port = await freePort();
+      const configPath = path.join(env.workDir, 'config.yaml');
+      writeFileSync(configPath, ailbConfig(env.upstreamPort, countPromptTokens));
+      const dataDir = path.join(env.workDir, 'data');
+      mkdirSync(dataDir, { recursive: true });
+      const child = spawnChild(
+        'ailb',
+        process.execPath,
+        [AILB_CLI, 'start', '--config', configPath, '--port', String(port), '--host', '127.0.0.1', '--threads', '1'],
+        { cpu: env.proxyCpu, cwd: env.workDir, env: { ...process.env, AILB_DATA_DIR: dataDir } },
+      );
+      const readyLine = () => /ready in \d+ ms/.test(child.output());
+      const running = await startTimed(child, port, 30_000, readyLine);
+      const said = /ready in (\d+) ms/.exec(child.output());
+      return { ...running, startNote: said === null ? null : `reports ready in ${said[1]} ms` };
+    },
+  };
+}
+
+const ailb = ailbContender('ailb', 'AILB --threads 1', true);
+const ailbNoCount = ailbContender('ailb-nocount', 'AILB --threads 1, prompt counting off', false);
 
 const PORTKEY_DIR = path.join(REPO_ROOT, 'node_modules', '@portkey-ai', 'gateway');
 const PORTKEY_BIN = path.join(PORTKEY_DIR, 'build', 'start-server.js');
@@ -141,4 +147,4 @@ const portkey: Contender = {
   },
 };
 
-export const CONTENDERS: Record<ContenderName, Contender> = { direct, nginx, ailb, portkey };
+export const CONTENDERS: Record<ContenderName, Contender> = { direct, nginx, ailb, 'ailb-nocount': ailbNoCount, portkey };

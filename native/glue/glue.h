@@ -46,5 +46,8 @@ inline bool define(napi_env env, napi_value exports, const napi_property_descrip
 
 // One per native component, each in native/glue/<component>.cc.
 bool register_scan(napi_env env, napi_value exports);
+bool register_sse(napi_env env, napi_value exports);
+bool register_counters(napi_env env, napi_value exports);
+bool register_tokenizer(napi_env env, napi_value exports);
 
 }  // namespace ailb::glue

@@ -115,7 +115,7 @@ export const GENERAL_SETTINGS_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** ailb_settings: AILB's own keys. */
-export const AILB_SETTINGS_KEYS: ReadonlySet<string> = new Set(['drain_timeout_s', 'hot_reload']);
+export const AILB_SETTINGS_KEYS: ReadonlySet<string> = new Set(['drain_timeout_s', 'hot_reload', 'count_prompt_tokens']);
 
 /** guardrails[] entries and their litellm_params (provider-specific keys are free-form). */
 export const GUARDRAIL_ENTRY_KEYS: ReadonlySet<string> = new Set([

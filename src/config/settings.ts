@@ -38,6 +38,7 @@ export const DEFAULTS = {
   maxRequestSizeMb: 32,
   drainTimeoutS: 30,
   hotReload: true,
+  countPromptTokens: true,
 } as const;
 
 export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = [
@@ -200,6 +201,7 @@ export function parseAilbSettings(raw: unknown, issues: IssueList): AilbSettings
   return {
     drainTimeoutS: f.number('drain_timeout_s', { min: 0 }) ?? DEFAULTS.drainTimeoutS,
     hotReload: f.boolean('hot_reload') ?? DEFAULTS.hotReload,
+    countPromptTokens: f.boolean('count_prompt_tokens') ?? DEFAULTS.countPromptTokens,
   };
 }
 

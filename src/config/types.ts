@@ -117,6 +117,8 @@ export interface AilbSettings {
   readonly drainTimeoutS: number;
   /** Watch the config file and reload it on change. */
   readonly hotReload: boolean;
+  /** Count every chat request's prompt tokens natively (x-ailb-prompt-tokens, limits, cost estimates). */
+  readonly countPromptTokens: boolean;
 }
 
 export type GuardrailMode = 'pre_call' | 'during_call' | 'post_call' | 'logging_only';

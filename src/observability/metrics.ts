@@ -20,6 +20,7 @@ export const METRIC_DEFINITIONS = [
   { name: 'ailb_upstream_errors_total', kind: 'counter', labels: ['model', 'deployment', 'kind'], help: 'Failed upstream calls by deployment and kind (status_4xx, status_5xx, unreachable, timeout, stream_broken).' },
   { name: 'ailb_client_aborts_total', kind: 'counter', labels: ['route'], help: 'Requests the client abandoned before the response ended.' },
   { name: 'ailb_inflight_requests', kind: 'gauge', labels: [], help: 'Requests currently being served.' },
+  { name: 'ailb_tokens_total', kind: 'counter', labels: ['model', 'type', 'source'], help: 'Tokens of answered requests: type prompt or completion; source provider (the upstream reported usage) or counted (the gateway counted them: prompts, and streams without usage).' },
   { name: 'ailb_config_reloads_total', kind: 'counter', labels: ['result'], help: 'Config reloads, by result (ok, invalid).' },
 ] as const;
 
@@ -34,6 +35,7 @@ export class ThreadMetrics {
   private readonly upstreamErrors: client.Counter<string>;
   private readonly clientAborts: client.Counter<string>;
   private readonly inflight: client.Gauge<string>;
+  private readonly tokens: client.Counter<string>;
   readonly configReloads: client.Counter<string>;
   private readonly requestChildren = new Map<string, client.Counter.Internal>();
   private readonly durationChildren = new Map<string, client.Histogram.Internal<string>>();
@@ -53,6 +55,7 @@ export class ThreadMetrics {
     // Summed across threads by the aggregator, which is what a gauge of in-flight work wants.
     this.inflight = new client.Gauge({ ...def('ailb_inflight_requests'), aggregator: 'sum' });
     this.configReloads = new client.Counter(def('ailb_config_reloads_total'));
+    this.tokens = new client.Counter(def('ailb_tokens_total'));
   }
 
   requestStarted(): void {
@@ -83,6 +86,11 @@ export class ThreadMetrics {
       }
       overhead.observe(overheadS);
     }
+  }
+
+  /** Adds tokens of one request; zero counts are skipped. */
+  tokensUsed(model: string, type: 'prompt' | 'completion', source: 'provider' | 'counted', count: number): void {
+    if (count > 0) this.tokens.labels(model, type, source).inc(count);
   }
 
   upstreamError(model: string, deployment: string, kind: string): void {

@@ -6,6 +6,7 @@
  * the response ends or the client aborts.
  */
 import { randomUUID } from 'node:crypto';
+import type { GatewayError } from '../errors.js';
 import type { InferenceRoute } from './routes.js';
 import type { DeploymentRuntime, Runtime } from './runtime.js';
 
@@ -14,6 +15,8 @@ export const enum StageStatus {
   Continue = 0,
   /** The stage has answered (or the request was aborted); stop the chain. */
   Respond = 1,
+  /** The stage works asynchronously and will call `ctx.resume` once, to go on or to refuse. */
+  Suspend = 2,
 }
 
 export class RequestContext {
@@ -44,6 +47,15 @@ export class RequestContext {
   /** Bytes sent upstream: `body` itself, or a copy with the model spliced. */
   upstreamBody: Buffer | null;
 
+  /** Prompt tokens counted by the gateway (-1: not counted for this route). */
+  promptTokens: number;
+  /** Whether promptTokens used a stand-in encoding (the model's own tokenizer is not built in). */
+  promptTokensEstimated: boolean;
+  /** Usage learned from the upstream answer, or counted from what was streamed; null until known. */
+  usage: { promptTokens: number; completionTokens: number; source: 'provider' | 'counted' } | null;
+  /** Set by the pipeline while a stage is suspended: continues the chain, or refuses with the error. */
+  resume: ((error: GatewayError | null) => void) | null;
+
   /** performance.now() when the upstream request was dispatched, and when its headers arrived. */
   dispatchedAt: number;
   upstreamHeadersAt: number;
@@ -72,6 +84,10 @@ export class RequestContext {
     this.deployment = null;
     this.upstreamModel = '';
     this.upstreamBody = null;
+    this.promptTokens = -1;
+    this.promptTokensEstimated = false;
+    this.usage = null;
+    this.resume = null;
     this.dispatchedAt = 0;
     this.upstreamHeadersAt = 0;
     this.overheadMs = Number.NaN;

@@ -1,7 +1,7 @@
 /**
  * The inference pipeline: a closed list of stages run in order, then the upstream call.
  *
- *   auth → parse → route → upstream
+ *   auth → parse → route → tokens → upstream
  *
  * Each stage either lets the request go on or refuses it by throwing a GatewayError, which is
  * answered here in the OpenAI envelope. docs/lifecycle.md describes every stage; keep it current.
@@ -11,6 +11,7 @@ import { createAuthStage } from './auth/stage.js';
 import { StageStatus, type RequestContext, type Stage } from './context.js';
 import { createParseStage } from './parse/stage.js';
 import { createRouteStage } from './route/stage.js';
+import { createTokensStage } from './tokens/stage.js';
 import type { ResponseSink } from './sink.js';
 import { callUpstream, errorHeaders, type UpstreamObserver } from './upstream/proxy.js';
 
@@ -20,18 +21,28 @@ export class InferencePipeline {
   private readonly onInternalError: (ctx: RequestContext, error: unknown) => void;
 
   constructor(observer: UpstreamObserver, onInternalError: (ctx: RequestContext, error: unknown) => void) {
-    this.stages = [createAuthStage(), createParseStage(), createRouteStage()];
+    this.stages = [createAuthStage(), createParseStage(), createRouteStage(), createTokensStage()];
     this.observer = observer;
     this.onInternalError = onInternalError;
   }
 
-  run(ctx: RequestContext, sink: ResponseSink): void {
+  /** Runs the stages from `from` on, then the upstream call. */
+  run(ctx: RequestContext, sink: ResponseSink, from = 0): void {
     try {
-      for (const stage of this.stages) {
-        if (stage(ctx) === StageStatus.Respond) {
-          this.observer.finished(ctx);
+      for (let index = from; index < this.stages.length; index++) {
+        const status = this.stages[index](ctx);
+        if (status === StageStatus.Continue) continue;
+        if (status === StageStatus.Suspend) {
+          ctx.resume = (error) => {
+            ctx.resume = null;
+            if (ctx.aborted) this.observer.finished(ctx);
+            else if (error !== null) this.refuse(ctx, sink, error);
+            else this.run(ctx, sink, index + 1);
+          };
           return;
         }
+        this.observer.finished(ctx);
+        return;
       }
     } catch (error) {
       this.refuse(ctx, sink, error);

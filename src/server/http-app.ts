@@ -14,6 +14,8 @@ import { INFERENCE_ROUTES, type InferenceRoute } from '../pipeline/routes.js';
 import type { Runtime } from '../pipeline/runtime.js';
 import { ClientAbortError } from '../pipeline/upstream/proxy.js';
 import type { UwsModule } from './uws.js';
+import { readBody } from './read-body.js';
+import { onTokenCounter } from './token-counter.js';
 import { statusLine, UwsSink } from './uws-sink.js';
 
 /** What the front end needs from its thread. */
@@ -42,6 +44,7 @@ export function createHttpApp(uws: UwsModule, state: ThreadState): TemplatedApp 
   for (const path of ['/health/liveliness', '/health/liveness']) {
     app.get(path, (res) => sendJson(res, 200, '"I\'m alive!"', state.draining));
   }
+  app.post('/utils/token_counter', (res, req) => onTokenCounter(state, res, req));
   app.get('/health/readiness', (res) => onReadiness(state, res));
   app.get('/metrics', (res) => onMetrics(state, res));
   app.any('/*', (res, req) => {
@@ -65,7 +68,12 @@ function onInference(state: ThreadState, route: InferenceRoute, res: HttpRespons
     if (ctx.dispatchedAt === 0) state.finish(ctx);
     else if (ctx.cancelUpstream !== null) ctx.cancelUpstream(new ClientAbortError('client aborted'));
   });
-  readBody(res, ctx, contentLength, runtime.maxBodyBytes, () => state.pipeline.run(ctx, sink), (error) => {
+  const onBody = (body: Buffer, length: number) => {
+    ctx.body = body;
+    ctx.bodyLength = length;
+    state.pipeline.run(ctx, sink);
+  };
+  readBody(res, ctx, contentLength, runtime.maxBodyBytes, onBody, (error) => {
     // The rest of the body is not read: answer and close, so the connection cannot be reused mid-body.
     ctx.status = error.status;
     res.cork(() => {
@@ -78,53 +86,7 @@ function onInference(state: ThreadState, route: InferenceRoute, res: HttpRespons
   });
 }
 
-/**
- * Collects the body into one Buffer (sized from Content-Length when given), refusing it as soon
- * as it is known to exceed the limit. uWS hands out views of its own memory that are invalid after
- * each callback, so every chunk is copied.
- */
-function readBody(
-  res: HttpResponse,
-  ctx: RequestContext,
-  contentLength: string,
-  maxBytes: number,
-  onComplete: () => void,
-  onTooLarge: (error: GatewayError) => void,
-): void {
-  const tooLarge = () =>
-    new GatewayError('body_too_large', `Request body is larger than the ${maxBytes} bytes allowed (general_settings.max_request_size_mb).`);
-  const declared = contentLength === '' ? -1 : Number(contentLength);
-  if (declared > maxBytes) {
-    onTooLarge(tooLarge());
-    return;
-  }
-  let buffer = Buffer.allocUnsafe(declared >= 0 ? declared : 16 * 1024);
-  let length = 0;
-  let refused = false;
-  res.onData((chunk, isLast) => {
-    if (refused || ctx.aborted) return;
-    const bytes = new Uint8Array(chunk);
-    if (length + bytes.length > buffer.length) {
-      if (length + bytes.length > maxBytes) {
-        refused = true;
-        onTooLarge(tooLarge());
-        return;
-      }
-      const grown = Buffer.allocUnsafe(Math.min(maxBytes, Math.max(buffer.length * 2, length + bytes.length)));
-      buffer.copy(grown, 0, 0, length);
-      buffer = grown;
-    }
-    buffer.set(bytes, length);
-    length += bytes.length;
-    if (isLast) {
-      ctx.body = buffer;
-      ctx.bodyLength = length;
-      onComplete();
-    }
-  });
-}
-
-function readPresentedKey(req: HttpRequest, headers: readonly string[]): string {
+export function readPresentedKey(req: HttpRequest, headers: readonly string[]): string {
   for (const name of headers) {
     const value = req.getHeader(name);
     if (value !== '') return bareKey(value);
@@ -177,7 +139,7 @@ function onMetrics(state: ThreadState, res: HttpResponse): void {
   );
 }
 
-function sendJson(res: HttpResponse, status: number, body: string, close: boolean): void {
+export function sendJson(res: HttpResponse, status: number, body: string, close: boolean): void {
   res.cork(() => {
     res.writeStatus(statusLine(status));
     res.writeHeader(JSON_HEADERS[0], JSON_HEADERS[1]);

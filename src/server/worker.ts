@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { GatewayError } from '../errors.js';
+import { ENCODINGS, loadEncoding } from '../native/index.js';
 import { ThreadMetrics } from '../observability/metrics.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { InferencePipeline } from '../pipeline/pipeline.js';
@@ -64,6 +65,11 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
       }
       this.listenSocket = socket;
       this.send({ type: 'listening', port: this.uws.us_socket_local_port(socket as never) });
+      // Build the tokenizer tables now rather than on the first request that needs them (tens of
+      // ms, once per process: the first thread to get here builds them for all).
+      setImmediate(() => {
+        for (const encoding of ENCODINGS) loadEncoding(encoding);
+      });
     });
   }
 
@@ -107,6 +113,13 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     this.inflight.delete(ctx);
     const durationS = (performance.now() - ctx.startedAt) / 1000;
     this.metrics.requestFinished(ctx.route.name, ctx.model, ctx.aborted ? 499 : ctx.status, durationS, ctx.overheadMs / 1000);
+    const usage = ctx.usage;
+    if (usage !== null) {
+      this.metrics.tokensUsed(ctx.model, 'prompt', usage.source, usage.promptTokens);
+      this.metrics.tokensUsed(ctx.model, 'completion', usage.source, usage.completionTokens);
+    } else if (ctx.promptTokens > 0 && ctx.status > 0 && ctx.status < 400) {
+      this.metrics.tokensUsed(ctx.model, 'prompt', 'counted', ctx.promptTokens);
+    }
     if (this.draining && this.inflight.size === 0) this.drained(0);
   }
 

@@ -169,24 +169,36 @@ export class ResponseParser {
   }
 
   private parseHead(head: string): boolean {
-    const lines = head.split('\r\n');
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0]);
-    if (statusLine === null) return this.fail(`invalid status line '${lines[0].slice(0, 60)}'`);
-    const minor = statusLine[1];
-    const status = Number(statusLine[2]);
+    // Status line: "HTTP/1.x NNN[ reason]". Parsed by position: it is on every response.
+    const firstEnd = head.indexOf('\r\n');
+    const statusLine = firstEnd < 0 ? head : head.slice(0, firstEnd);
+    const minor = statusLine.charCodeAt(7);
+    const status = Number(statusLine.slice(9, 12));
+    if (
+      !statusLine.startsWith('HTTP/1.') ||
+      (minor !== 48 && minor !== 49) ||
+      statusLine.charCodeAt(8) !== 32 ||
+      !(status >= 100 && status <= 999) ||
+      (statusLine.length > 12 && statusLine.charCodeAt(12) !== 32)
+    ) {
+      return this.fail(`invalid status line '${statusLine.slice(0, 60)}'`);
+    }
     const headers: Record<string, string> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(':');
-      if (colon <= 0) return this.fail(`invalid header line '${line.slice(0, 60)}'`);
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
+    let lineStart = firstEnd < 0 ? head.length : firstEnd + 2;
+    while (lineStart < head.length) {
+      let lineEnd = head.indexOf('\r\n', lineStart);
+      if (lineEnd < 0) lineEnd = head.length;
+      const colon = head.indexOf(':', lineStart);
+      if (colon <= lineStart || colon > lineEnd) return this.fail(`invalid header line '${head.slice(lineStart, Math.min(lineEnd, lineStart + 60))}'`);
+      const name = head.slice(lineStart, colon).trim().toLowerCase();
+      const value = head.slice(colon + 1, lineEnd).trim();
       const previous = headers[name];
       headers[name] = previous === undefined ? value : `${previous}, ${value}`;
+      lineStart = lineEnd + 2;
     }
     if (status >= 100 && status < 200) return true; // interim response: the real head follows
     const connection = (headers['connection'] ?? '').toLowerCase();
-    const keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+    const keepAlive = minor === 49 ? !connection.includes('close') : connection.includes('keep-alive');
     const transferEncoding = (headers['transfer-encoding'] ?? '').toLowerCase();
     const contentLength = headers['content-length'];
     if (this.noBody || status === 204 || status === 304) {

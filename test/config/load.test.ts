@@ -194,7 +194,7 @@ test('a full LiteLLM config parses into deployments and settings without warning
   assert.deepEqual(config.guardrails.map((g) => [g.name, g.guardrail, g.modes, g.defaultOn]), [
     ['pii', 'presidio', ['pre_call', 'post_call'], true],
   ]);
-  assert.deepEqual(config.ailbSettings, { drainTimeoutS: 10, hotReload: false });
+  assert.deepEqual(config.ailbSettings, { drainTimeoutS: 10, hotReload: false, countPromptTokens: true });
   assert.deepEqual(config.environmentVariables, { GROQ_API_KEY: 'gsk-from-file' });
   assert.equal(env.GROQ_API_KEY, 'gsk-from-file', 'environment_variables are exported into env');
 });
@@ -226,7 +226,7 @@ test('defaults apply to an empty file', (t) => {
     masterKey: null, maxRequestSizeMb: 32, databaseUrl: null, litellmKeyHeaderName: null, raw: {},
   });
   assert.deepEqual(config.litellmSettings, { dropParams: false, requestTimeoutS: null, timezone: 'UTC', raw: {} });
-  assert.deepEqual(config.ailbSettings, { drainTimeoutS: 30, hotReload: true });
+  assert.deepEqual(config.ailbSettings, { drainTimeoutS: 30, hotReload: true, countPromptTokens: true });
 });
 
 test('deployment timeout falls back to router_settings.timeout, then request_timeout, then 600 s', () => {

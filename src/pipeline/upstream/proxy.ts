@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { UpstreamTimeoutError, type Exchange, type ExchangeHandler } from '../../upstream/origin-pool.js';
 import { GatewayError } from '../../errors.js';
+import { countTokens, encodingForModel, StreamUsageScanner } from '../../native/index.js';
 import type { RequestContext } from '../context.js';
 import type { ResponseSink } from '../sink.js';
 
@@ -71,6 +72,8 @@ class UpstreamCall implements ExchangeHandler {
   private received = 0;
   private timer: NodeJS.Timeout | null = null;
   private exchange: Exchange | null = null;
+  /** Reads usage (or the streamed text, to count it) from an SSE answer as it passes. */
+  private scanner: StreamUsageScanner | null = null;
 
   constructor(ctx: RequestContext, sink: ResponseSink, observer: UpstreamObserver) {
     this.ctx = ctx;
@@ -110,6 +113,7 @@ class UpstreamCall implements ExchangeHandler {
     this.headers = this.responseHeaders(headers, contentType);
     if (contentType.startsWith('text/event-stream')) {
       this.mode = Mode.Streaming;
+      this.scanner = new StreamUsageScanner('openai', { stripUsageEvent: false, collectText: true });
       this.clearTimer();
       ctx.overheadMs = ctx.dispatchedAt - ctx.startedAt + (performance.now() - ctx.upstreamHeadersAt);
       const overhead = ctx.overheadMs.toFixed(3);
@@ -124,6 +128,7 @@ class UpstreamCall implements ExchangeHandler {
   onBody(chunk: Buffer): boolean {
     switch (this.mode) {
       case Mode.Streaming:
+        this.scanner!.feed(chunk);
         if (!this.sink.write(chunk)) {
           this.sink.onWritable(() => this.exchange?.resume());
           return false;
@@ -150,6 +155,7 @@ class UpstreamCall implements ExchangeHandler {
     switch (this.mode) {
       case Mode.Streaming:
         this.sink.end();
+        this.settleStreamUsage();
         break;
       case Mode.Buffered: {
         const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
@@ -183,6 +189,8 @@ class UpstreamCall implements ExchangeHandler {
     const previous = this.mode;
     this.mode = Mode.Done;
     if (previous === Mode.Done) return;
+    // What was streamed before the end still cost tokens: count it whatever ended the stream.
+    if (previous === Mode.Streaming) this.settleStreamUsage();
     if (ctx.aborted || error instanceof ClientAbortError) {
       this.observer.finished(ctx);
       return;
@@ -204,6 +212,30 @@ class UpstreamCall implements ExchangeHandler {
       this.sendError(classified.error);
     }
     this.observer.finished(ctx);
+  }
+
+  /**
+   * The stream's usage: the provider's own figures when it sent them, else the gateway's count of
+   * the streamed text (completion) and of the prompt. Frees the scanner.
+   */
+  private settleStreamUsage(): void {
+    const scanner = this.scanner;
+    if (scanner === null) return;
+    this.scanner = null;
+    scanner.end();
+    const reported = scanner.usage();
+    const ctx = this.ctx;
+    if (reported !== null && reported.outputTokens !== null) {
+      ctx.usage = {
+        promptTokens: reported.inputTokens ?? Math.max(ctx.promptTokens, 0),
+        completionTokens: reported.outputTokens,
+        source: 'provider',
+      };
+    } else {
+      const { encoding } = encodingForModel(ctx.upstreamModel);
+      ctx.usage = { promptTokens: Math.max(ctx.promptTokens, 0), completionTokens: countTokens(encoding, scanner.outputText()), source: 'counted' };
+    }
+    scanner.close();
   }
 
   private sendError(error: GatewayError): void {
@@ -232,6 +264,7 @@ class UpstreamCall implements ExchangeHandler {
       'x-litellm-model-group', deployment.spec.modelName,
       'x-litellm-model-api-base', deployment.spec.apiBase,
     ];
+    if (ctx.promptTokens >= 0) out.push('x-ailb-prompt-tokens', String(ctx.promptTokens));
     for (const name in upstream) {
       if (HOP_BY_HOP.has(name)) continue;
       out.push('llm_provider-' + name, upstream[name]);
