@@ -62,6 +62,7 @@
 #include <string>
 #include <vector>
 
+#include "count_cache.h"
 #include "json_walk.h"
 #include "tokenizer.h"
 
@@ -278,14 +279,24 @@ class Counter {
         bpe::count_text(encoding_, reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   }
 
-  // Tokens of a string value, decoding escapes only when there are some.
+  // Tokens of a string value, decoding escapes only when there are some. Message-sized strings
+  // go through this thread's exact count cache (count_cache.h): conversations resend them.
   int64_t count_string(const Value& v) {
-    if (!v.escaped) {
-      return static_cast<int64_t>(bpe::count_text(encoding_, doc_.data() + v.begin, v.end - v.begin));
-    }
+    if (!v.escaped) return count_cached(doc_.data() + v.begin, v.end - v.begin);
     scratch_.clear();
     doc_.decode_string(v, &scratch_);
-    return count(scratch_);
+    return count_cached(reinterpret_cast<const uint8_t*>(scratch_.data()), scratch_.size());
+  }
+
+  int64_t count_cached(const uint8_t* data, size_t len) {
+    if (!tokens::CountCache::cacheable(len)) return static_cast<int64_t>(bpe::count_text(encoding_, data, len));
+    tokens::CountCache& cache = tokens::CountCache::local();
+    const uint64_t hash = tokens::CountCache::hash(data, len);
+    const int64_t cached = cache.find(&encoding_, data, len, hash);
+    if (cached >= 0) return cached;
+    const int64_t counted = static_cast<int64_t>(bpe::count_text(encoding_, data, len));
+    cache.store(&encoding_, data, len, hash, counted);
+    return counted;
   }
 
   // Tokens of Python's str(value).

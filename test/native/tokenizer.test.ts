@@ -620,3 +620,26 @@ test('native/unicode_tables.h is what gen_unicode_tables.mjs generates from this
   };
   assert.ok(generator.generateHeader() === header, 'native/unicode_tables.h is stale: run node native/tools/gen_unicode_tables.mjs');
 });
+
+test('chat counts stay exact when message strings repeat (the per-thread count cache)', () => {
+  const tiktoken = reference.get('o200k_base')!;
+  const tokensOf = (text: string) => tiktoken.encode_ordinary(text).length;
+  const base = 'A long system prompt that every turn of the conversation sends again, word for word. ';
+  // Same length, one byte apart: a cache keyed loosely would confuse them.
+  const variants = [`${base}Variant A.`, `${base}Variant B.`, `${base}Variant A!`, `${base}Variant A.`];
+  for (let round = 0; round < 3; round++) {
+    for (const system of variants) {
+      const messages = [
+        { role: 'system', content: system },
+        { role: 'user', content: `${system} (quoted back)` },
+        { role: 'user', content: system.replace('A', 'é') },
+      ];
+      const expected = messages.reduce((sum, m) => sum + 3 + tokensOf(m.role) + tokensOf(m.content), 3);
+      assert.equal(countChatTokens('o200k_base', Buffer.from(JSON.stringify({ messages }))), expected, system);
+      // The same text under the other encoding is a different entry.
+      const cl100k = reference.get('cl100k_base')!;
+      const expectedCl = messages.reduce((sum, m) => sum + 3 + cl100k.encode_ordinary(m.role).length + cl100k.encode_ordinary(m.content).length, 3);
+      assert.equal(countChatTokens('cl100k_base', Buffer.from(JSON.stringify({ messages }))), expectedCl);
+    }
+  }
+});
