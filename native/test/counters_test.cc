@@ -3,6 +3,7 @@
 // No framework: each CHECK counts a pass or prints the failure; the exit status is non-zero
 // when anything failed. The multithreaded test is counters_stress_test.cc.
 
+#include "check.h"
 #include "counters.h"
 
 #include <cstdio>
@@ -15,24 +16,12 @@ namespace ctr = ailb::counters;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void report(bool ok, const char* what, int line, const std::string& detail) {
-  if (ok) {
-    ++g_passed;
-    return;
-  }
-  ++g_failed;
-  std::fprintf(stderr, "counters_test.cc:%d: FAILED %s %s\n", line, what, detail.c_str());
-}
-
-#define CHECK(cond) report((cond), #cond, __LINE__, "")
 #define CHECK_EQ(a, b)                                                                  \
   do {                                                                                  \
     const long long got_ = static_cast<long long>(a);                                   \
     const long long want_ = static_cast<long long>(b);                                  \
-    report(got_ == want_, #a " == " #b, __LINE__,                                       \
+    AILB_REPORT(got_ == want_, #a " == " #b, __LINE__,                                       \
            "got " + std::to_string(got_) + " want " + std::to_string(want_));           \
   } while (0)
 
@@ -426,8 +415,8 @@ void test_sliding_window_never_over_admits() {
         frees_in_time = frees_in_time && recent + amount > limit;
       }
     }
-    report(within, "sliding window over-admitted", __LINE__, "W=" + std::to_string(window));
-    report(frees_in_time, "sliding window held units past 21 * g", __LINE__,
+    AILB_REPORT(within, "sliding window over-admitted", __LINE__, "W=" + std::to_string(window));
+    AILB_REPORT(frees_in_time, "sliding window held units past 21 * g", __LINE__,
            "W=" + std::to_string(window));
   }
 }
@@ -585,6 +574,6 @@ int main() {
   test_reconfigure();
   test_reservation_capacity();
   test_not_open();
-  std::printf("counters_test: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  std::printf("counters_test: %d passed, %d failed\n", ::ailb::check::passed, ::ailb::check::failed);
+  return ::ailb::check::failed == 0 ? 0 : 1;
 }

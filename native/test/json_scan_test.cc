@@ -4,6 +4,7 @@
 // Every input is copied into a heap block of exactly its length, so a sanitizer build reports
 // any read past the end of the body.
 
+#include "check.h"
 #include "json_scan.h"
 
 #include <cstdio>
@@ -17,19 +18,7 @@ using ailb::ScanResult;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 
-void report(bool ok, const char* what, int line, const std::string& detail) {
-  if (ok) {
-    ++g_passed;
-    return;
-  }
-  ++g_failed;
-  std::fprintf(stderr, "json_scan_test.cc:%d: FAILED %s %s\n", line, what, detail.c_str());
-}
-
-#define CHECK(cond) report((cond), #cond, __LINE__, "")
 
 std::string printable(const std::string& s) {
   std::string out;
@@ -56,7 +45,7 @@ void expect_error(const std::string& body, ScanError error, int32_t offset, int 
   const bool ok = r.error == error && r.error_offset == offset;
   bool fields_absent = true;
   for (const auto& f : r.fields) fields_absent &= f.kind == 0 && f.start == 0 && f.end == 0;
-  report(ok && fields_absent, "expect_error", line,
+  AILB_REPORT(ok && fields_absent, "expect_error", line,
          "body=\"" + printable(body) + "\" want " + std::to_string(static_cast<int>(error)) +
              "@" + std::to_string(offset) + " got " +
              std::to_string(static_cast<int>(r.error)) + "@" +
@@ -65,7 +54,7 @@ void expect_error(const std::string& body, ScanError error, int32_t offset, int 
 
 void expect_ok(const std::string& body, int line) {
   const ScanResult r = scan(body);
-  report(r.error == ScanError::Ok, "expect_ok", line,
+  AILB_REPORT(r.error == ScanError::Ok, "expect_ok", line,
          "body=\"" + printable(body) + "\" got " + std::to_string(static_cast<int>(r.error)) +
              "@" + std::to_string(r.error_offset));
 }
@@ -78,7 +67,7 @@ void expect_field(const std::string& body, int field, JsonKind kind, const std::
   const bool in_bounds = f.start >= 0 && f.start <= f.end && f.end <= (int32_t)body.size();
   const std::string got = in_bounds ? body.substr(f.start, f.end - f.start) : "<out of bounds>";
   const bool ok = r.error == ScanError::Ok && f.kind == static_cast<int32_t>(kind) && got == text;
-  report(ok, "expect_field", line,
+  AILB_REPORT(ok, "expect_field", line,
          "body=\"" + printable(body) + "\" field " + ailb::kScanFieldNames[field] + " want kind " +
              std::to_string(static_cast<int>(kind)) + " \"" + printable(text) + "\" got error " +
              std::to_string(static_cast<int>(r.error)) + " kind " + std::to_string(f.kind) +
@@ -88,7 +77,7 @@ void expect_field(const std::string& body, int field, JsonKind kind, const std::
 void expect_absent(const std::string& body, int field, int line) {
   const ScanResult r = scan(body);
   const auto& f = r.fields[field];
-  report(r.error == ScanError::Ok && f.kind == 0 && f.start == 0 && f.end == 0, "expect_absent",
+  AILB_REPORT(r.error == ScanError::Ok && f.kind == 0 && f.start == 0 && f.end == 0, "expect_absent",
          line, "body=\"" + printable(body) + "\" field " + ailb::kScanFieldNames[field]);
 }
 
@@ -451,6 +440,6 @@ int main() {
   test_vector_boundaries();
   test_large_string();
   test_error_messages();
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  std::printf("%d passed, %d failed\n", ::ailb::check::passed, ::ailb::check::failed);
+  return ::ailb::check::failed == 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 // is copied into a heap block of exactly its length, so a sanitizer build reports any read
 // past the end of a chunk.
 
+#include "check.h"
 #include "sse_usage.h"
 
 #include <cstdio>
@@ -23,21 +24,8 @@ using ailb::SseUsageScanner;
 
 namespace {
 
-int g_passed = 0;
-int g_failed = 0;
 std::string g_fixtures = "test/fixtures";
 
-void report(bool ok, const char* what, int line, const std::string& detail) {
-  if (ok) {
-    ++g_passed;
-    return;
-  }
-  ++g_failed;
-  std::fprintf(stderr, "sse_usage_test.cc:%d: FAILED %s %s\n", line, what, detail.c_str());
-}
-
-#define CHECK(cond) report((cond), #cond, __LINE__, "")
-#define CHECK_MSG(cond, detail) report((cond), #cond, __LINE__, (detail))
 
 std::string printable(const std::string& s, size_t limit = 160) {
   std::string out;
@@ -57,7 +45,7 @@ std::string read_fixture(const std::string& name) {
   std::ifstream in(g_fixtures + "/" + name, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "cannot read %s/%s\n", g_fixtures.c_str(), name.c_str());
-    ++g_failed;
+    ++::ailb::check::failed;
     return std::string();
   }
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -159,7 +147,7 @@ void check_split_invariance(const std::string& input, const SseOptions& opts, in
     const Snapshot split = run(input, opts, {cut});
     if (!(split == whole)) {
       ++failures;
-      report(false, "split invariance", line,
+      AILB_REPORT(false, "split invariance", line,
              "cut at " + std::to_string(cut) + "\n  whole " + whole.describe() + "\n  split " +
                  split.describe());
     }
@@ -167,7 +155,7 @@ void check_split_invariance(const std::string& input, const SseOptions& opts, in
   std::vector<size_t> every;
   for (size_t cut = 1; cut < input.size(); ++cut) every.push_back(cut);
   const Snapshot bytes = run(input, opts, every);
-  report(bytes == whole, "byte-by-byte invariance", line,
+  AILB_REPORT(bytes == whole, "byte-by-byte invariance", line,
          "\n  whole " + whole.describe() + "\n  bytes " + bytes.describe());
   uint32_t seed = 0x9e3779b9u ^ static_cast<uint32_t>(input.size());
   for (int round = 0; round < 20; ++round) {
@@ -180,9 +168,9 @@ void check_split_invariance(const std::string& input, const SseOptions& opts, in
       cuts.push_back(at);
     }
     const Snapshot random = run(input, opts, cuts);
-    report(random == whole, "random split invariance", line, random.describe());
+    AILB_REPORT(random == whole, "random split invariance", line, random.describe());
   }
-  if (failures == 0) report(true, "split invariance", line, "");
+  if (failures == 0) AILB_REPORT(true, "split invariance", line, "");
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
@@ -674,6 +662,6 @@ int main(int argc, char** argv) {
   test_strip_mode();
   test_oversized();
   test_text_bound_and_options();
-  std::printf("sse_usage_test: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  std::printf("sse_usage_test: %d passed, %d failed\n", ::ailb::check::passed, ::ailb::check::failed);
+  return ::ailb::check::failed == 0 ? 0 : 1;
 }

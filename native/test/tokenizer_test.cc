@@ -6,6 +6,7 @@
 // Inputs are copied into heap blocks of exactly their length, so a sanitizer build reports any
 // read past the end.
 
+#include "check.h"
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -19,20 +20,8 @@ namespace {
 
 using ailb::bpe::Pattern;
 
-int g_passed = 0;
-int g_failed = 0;
 
-void report(bool ok, const char* what, int line, const std::string& detail) {
-  if (ok) {
-    ++g_passed;
-    return;
-  }
-  ++g_failed;
-  std::fprintf(stderr, "tokenizer_test.cc:%d: FAILED %s %s\n", line, what, detail.c_str());
-}
-
-#define CHECK(cond) report((cond), #cond, __LINE__, "")
-#define CHECK_EQ(a, b) report((a) == (b), #a " == " #b, __LINE__, "got " + show(a) + " want " + show(b))
+#define CHECK_EQ(a, b) AILB_REPORT((a) == (b), #a " == " #b, __LINE__, "got " + show(a) + " want " + show(b))
 
 std::string show(const std::string& s) {
   std::string out = "\"";
@@ -208,7 +197,7 @@ void test_bpe_merge() {
     }
     const auto linear = encode_linear(table, piece);
     const auto heap = encode_long(table, piece);
-    report(linear == heap, "linear == long", __LINE__, show(piece) + " " + show(linear) + " " + show(heap));
+    AILB_REPORT(linear == heap, "linear == long", __LINE__, show(piece) + " " + show(linear) + " " + show(heap));
   }
   // Ranks need not follow the merge order: a longer token with a lower rank merges first.
   const auto odd = tiny_table({"bc", "ab"});  // bc 256, ab 257
@@ -408,6 +397,6 @@ int main() {
   test_json_walk();
   test_chat_formula();
   test_image_sizes();
-  std::printf("tokenizer_test: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  std::printf("tokenizer_test: %d passed, %d failed\n", ::ailb::check::passed, ::ailb::check::failed);
+  return ::ailb::check::failed == 0 ? 0 : 1;
 }
