@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { RequestScan, ScanField } from '../src/native/index.js';
+import { medianRate } from './support/measure.js';
 
 const ROUNDS = 9;
 const ROUND_MS = 100;
@@ -63,27 +64,9 @@ function operation(method: Method, text: string): () => number {
   }
 }
 
-// Median MB/s (10^6 bytes per second) over ROUNDS timed rounds of about ROUND_MS each.
+// Median MB/s (10^6 bytes per second) over the timed rounds (bench/support/measure.ts).
 function measure(run: () => number, bytes: number): number {
-  let sink = 0;
-  let iterations = 1;
-  const warmupEnd = performance.now() + WARMUP_MS;
-  while (performance.now() < warmupEnd) {
-    const t0 = performance.now();
-    for (let k = 0; k < iterations; k++) sink += run();
-    const elapsed = performance.now() - t0;
-    if (elapsed < ROUND_MS) iterations *= 2;
-  }
-  const rates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const t0 = process.hrtime.bigint();
-    for (let k = 0; k < iterations; k++) sink += run();
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    rates.push((bytes * iterations) / seconds / 1e6);
-  }
-  if (sink === -1) console.log('');
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)];
+  return medianRate(run, { rounds: ROUNDS, roundMs: ROUND_MS, warmupMs: WARMUP_MS }, bytes) / 1e6;
 }
 
 function runTrial(caseIndex: number, method: Method): void {

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { StreamUsageScanner, type StreamFormat } from '../src/native/index.js';
+import { medianRate } from './support/measure.js';
 
 const ROUNDS = 9;
 const ROUND_MS = 100;
@@ -124,25 +125,9 @@ function operation(method: Method, c: Case): (() => number) | null {
   };
 }
 
-// Median operations per second over ROUNDS timed rounds of about ROUND_MS each.
+// Median operations per second over the timed rounds (bench/support/measure.ts).
 function measure(run: () => number): number {
-  let sink = 0;
-  let iterations = 1;
-  const warmupEnd = performance.now() + WARMUP_MS;
-  while (performance.now() < warmupEnd) {
-    const t0 = performance.now();
-    for (let k = 0; k < iterations; k++) sink += run();
-    if (performance.now() - t0 < ROUND_MS) iterations *= 2;
-  }
-  const rates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const t0 = process.hrtime.bigint();
-    for (let k = 0; k < iterations; k++) sink += run();
-    rates.push(iterations / (Number(process.hrtime.bigint() - t0) / 1e9));
-  }
-  if (sink === -1) console.log('');
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)];
+  return medianRate(run, { rounds: ROUNDS, roundMs: ROUND_MS, warmupMs: WARMUP_MS });
 }
 
 function runTrial(caseIndex: number, method: Method): void {
