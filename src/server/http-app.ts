@@ -7,13 +7,14 @@ import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { GatewayError } from '../errors.js';
 import { PROMETHEUS_CONTENT_TYPE, type ThreadMetrics } from '../observability/metrics.js';
-import { bareKey, checkMasterKey } from '../pipeline/auth/stage.js';
+import { checkMasterKey } from '../pipeline/auth/stage.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { InferencePipeline } from '../pipeline/pipeline.js';
 import { INFERENCE_ROUTES, type InferenceRoute } from '../pipeline/routes.js';
 import type { Runtime } from '../pipeline/runtime.js';
 import { ClientAbortError } from '../pipeline/upstream/proxy.js';
 import type { UwsModule } from './uws.js';
+import { readPresentedKey, sendJson } from './http-util.js';
 import { readBody } from './read-body.js';
 import { onTokenCounter } from './token-counter.js';
 import { statusLine, UwsSink } from './uws-sink.js';
@@ -33,7 +34,6 @@ export interface ThreadState {
   collectMetrics(): Promise<string>;
 }
 
-const JSON_HEADERS = ['content-type', 'application/json'];
 
 export function createHttpApp(uws: UwsModule, state: ThreadState): TemplatedApp {
   const app = uws.App();
@@ -86,13 +86,6 @@ function onInference(state: ThreadState, route: InferenceRoute, res: HttpRespons
   });
 }
 
-export function readPresentedKey(req: HttpRequest, headers: readonly string[]): string {
-  for (const name of headers) {
-    const value = req.getHeader(name);
-    if (value !== '') return bareKey(value);
-  }
-  return '';
-}
 
 function onModels(state: ThreadState, res: HttpResponse, req: HttpRequest): void {
   const runtime = state.runtime;
@@ -139,10 +132,3 @@ function onMetrics(state: ThreadState, res: HttpResponse): void {
   );
 }
 
-export function sendJson(res: HttpResponse, status: number, body: string, close: boolean): void {
-  res.cork(() => {
-    res.writeStatus(statusLine(status));
-    res.writeHeader(JSON_HEADERS[0], JSON_HEADERS[1]);
-    res.end(body, close);
-  });
-}

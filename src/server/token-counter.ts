@@ -11,7 +11,8 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { GatewayError } from '../errors.js';
 import { countChatTokensAsync, countTokensAsync, encodingForModel } from '../native/index.js';
 import { checkMasterKey } from '../pipeline/auth/stage.js';
-import { readPresentedKey, sendJson, type ThreadState } from './http-app.js';
+import type { ThreadState } from './http-app.js';
+import { readPresentedKey, sendJson } from './http-util.js';
 import { readBody } from './read-body.js';
 
 export function onTokenCounter(state: ThreadState, res: HttpResponse, req: HttpRequest): void {
