@@ -35,13 +35,13 @@ export class InferencePipeline {
         if (status === StageStatus.Suspend) {
           ctx.resume = (error) => {
             ctx.resume = null;
-            if (ctx.aborted) this.observer.finished(ctx);
+            if (ctx.aborted) this.observer.finish(ctx);
             else if (error !== null) this.refuse(ctx, sink, error);
             else this.run(ctx, sink, index + 1);
           };
           return;
         }
-        this.observer.finished(ctx);
+        this.observer.finish(ctx);
         return;
       }
     } catch (error) {
@@ -62,6 +62,6 @@ export class InferencePipeline {
     }
     ctx.status = gatewayError.status;
     sink.respond(gatewayError.status, errorHeaders(ctx), gatewayError.toOpenAIBody());
-    this.observer.finished(ctx);
+    this.observer.finish(ctx);
   }
 }

@@ -123,10 +123,6 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     if (this.draining && this.inflight.size === 0) this.drained(0);
   }
 
-  finished(ctx: RequestContext): void {
-    this.finish(ctx);
-  }
-
   upstreamError(ctx: RequestContext, kind: string): void {
     this.metrics.upstreamError(ctx.model, ctx.deployment?.spec.id ?? '', kind);
   }

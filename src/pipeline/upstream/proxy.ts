@@ -27,8 +27,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server', 'content-encoding']);
 
 export interface UpstreamObserver {
-  /** Called once when the request is over, whatever the outcome. */
-  finished(ctx: RequestContext): void;
+  /** Called when the request is over, whatever the outcome (idempotent). */
+  finish(ctx: RequestContext): void;
   upstreamError(ctx: RequestContext, kind: string): void;
 }
 
@@ -180,7 +180,7 @@ class UpstreamCall implements ExchangeHandler {
         break;
     }
     this.mode = Mode.Done;
-    this.observer.finished(ctx);
+    this.observer.finish(ctx);
   }
 
   onError(error: Error): void {
@@ -192,14 +192,14 @@ class UpstreamCall implements ExchangeHandler {
     // What was streamed before the end still cost tokens: count it whatever ended the stream.
     if (previous === Mode.Streaming) this.settleStreamUsage();
     if (ctx.aborted || error instanceof ClientAbortError) {
-      this.observer.finished(ctx);
+      this.observer.finish(ctx);
       return;
     }
     if (error instanceof GatewayError) {
       // Ended by the gateway itself (shutdown): say so rather than blame the upstream.
       if (previous === Mode.Streaming) this.sink.end(`data: ${error.toOpenAIBody()}\n\n`);
       else this.sendError(error);
-      this.observer.finished(ctx);
+      this.observer.finish(ctx);
       return;
     }
     const classified = classifyTransportError(error, ctx.deployment!.spec.apiBase);
@@ -211,7 +211,7 @@ class UpstreamCall implements ExchangeHandler {
     } else {
       this.sendError(classified.error);
     }
-    this.observer.finished(ctx);
+    this.observer.finish(ctx);
   }
 
   /**
