@@ -6,10 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveConfig } from './config/load.js';
 import type { ConfigIssue, GatewayConfig } from './config/types.js';
 import { watchConfig } from './config/watch.js';
+import { ControlService } from './control/service.js';
 import { createLogger, type Logger } from './log.js';
 import { Gateway } from './server/gateway.js';
 
@@ -31,7 +33,10 @@ Options for start:
 
 Environment:
   AILB_MASTER_KEY / LITELLM_MASTER_KEY   master key when the config sets none
-  AILB_DATA_DIR                          embedded state directory (default ./.ailb)
+  AILB_DATA_DIR                          embedded state directory (default ./.ailb; PGlite lives in pglite/)
+  DATABASE_URL                           PostgreSQL instead of PGlite (or general_settings.database_url)
+  AILB_DATABASE_SCHEMA                   PostgreSQL schema for the store (default public)
+  AILB_SALT_KEY / LITELLM_SALT_KEY       key for stored model credentials (default: the master key)
   AILB_LOG_FORMAT=json, AILB_LOG_LEVEL   log format and level (debug, info, warn, error)
 `;
 
@@ -120,18 +125,27 @@ async function start(options: StartOptions, log: Logger): Promise<number> {
     log.warn('no master key set (general_settings.master_key or AILB_MASTER_KEY): every request is let in');
   }
 
+  let control: ControlService;
+  try {
+    control = await ControlService.open({ config, dataDir: path.resolve(process.env.AILB_DATA_DIR || '.ailb'), env: process.env, log });
+  } catch (error) {
+    process.stderr.write(`ailb: could not open the store: ${(error as Error).message}\n`);
+    return 1;
+  }
   let gateway: Gateway;
   try {
-    gateway = await Gateway.start({ config, host: options.host, port: options.port, threads: options.threads, version: VERSION, log });
+    gateway = await Gateway.start({ config, host: options.host, port: options.port, threads: options.threads, version: VERSION, log, control });
   } catch (error) {
     process.stderr.write(`ailb: ${(error as Error).message}\n`);
+    await control.close();
     return 1;
   }
   const readyMs = performance.now() - startedAt;
   for (let i = 0; i < options.threads; i++) {
     process.stdout.write(`ailb: thread ${i} listening on http://${options.host}:${gateway.port}\n`);
   }
-  process.stdout.write(`ailb: ${summary(config)}; ${options.threads} thread(s); ready in ${readyMs.toFixed(0)} ms\n`);
+  process.stdout.write(`ailb: store ${control.store.backend} at ${control.store.location}\n`);
+  process.stdout.write(`ailb: ${summary(gateway.currentConfig)}; ${options.threads} thread(s); ready in ${readyMs.toFixed(0)} ms\n`);
 
   const watcher =
     config.source !== null && config.ailbSettings.hotReload

@@ -44,6 +44,62 @@ export const ERRORS = {
     status: 404, type: 'not_found_error', retryable: false, source: 'downstream',
     description: 'No route matches the method and path.',
   },
+  expired_key: {
+    status: 401, type: 'expired_key', retryable: false, source: 'downstream',
+    description: 'The virtual key has passed its expiry time.',
+  },
+  key_blocked: {
+    status: 401, type: 'auth_error', retryable: false, source: 'downstream',
+    description: 'The virtual key is blocked (/key/block).',
+  },
+  team_blocked: {
+    status: 401, type: 'team_blocked', retryable: false, source: 'downstream',
+    description: "The key's team is blocked (/team/block).",
+  },
+  user_blocked: {
+    status: 403, type: 'user_blocked', retryable: false, source: 'downstream',
+    description: "The key's user is blocked.",
+  },
+  customer_blocked: {
+    status: 403, type: 'customer_blocked', retryable: false, source: 'downstream',
+    description: 'The end user named by the request\'s `user` field is blocked (/customer/block).',
+  },
+  key_model_access_denied: {
+    status: 403, type: 'key_model_access_denied', retryable: false, source: 'downstream',
+    description: "The model is not in the key's models allowlist; param is `model`.",
+  },
+  team_model_access_denied: {
+    status: 403, type: 'team_model_access_denied', retryable: false, source: 'downstream',
+    description: "The model is not in the key's team's models allowlist; param is `model`.",
+  },
+  user_model_access_denied: {
+    status: 403, type: 'user_model_access_denied', retryable: false, source: 'downstream',
+    description: "The model is not in the key's user's models allowlist; param is `model`.",
+  },
+  ip_not_allowed: {
+    status: 403, type: 'ip_not_allowed', retryable: false, source: 'downstream',
+    description: "The client address is not in the key's allowed_ips.",
+  },
+  route_not_allowed: {
+    status: 403, type: 'route_not_allowed', retryable: false, source: 'downstream',
+    description: "The route is not in the key's allowed_routes.",
+  },
+  forbidden: {
+    status: 403, type: 'permission_denied', retryable: false, source: 'downstream',
+    description: "The caller's role may not call this management route, or not on this target.",
+  },
+  record_not_found: {
+    status: 404, type: 'not_found_error', retryable: false, source: 'downstream',
+    description: 'The key, user, team, end user, budget or model named in a management call does not exist.',
+  },
+  already_exists: {
+    status: 409, type: 'conflict_error', retryable: false, source: 'downstream',
+    description: 'A management call would create a record whose id or alias is taken.',
+  },
+  store_unavailable: {
+    status: 503, type: 'service_unavailable', retryable: true, source: 'internal',
+    description: 'The control-plane store (PGlite or PostgreSQL) did not answer.',
+  },
   shutting_down: {
     status: 503, type: 'service_unavailable', retryable: true, source: 'internal',
     description: 'The gateway is draining for shutdown and takes no new requests.',

@@ -13,6 +13,9 @@ import { MockOpenAI, sleep } from './support/mock-openai.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const KEY = 'sk-cli-test-master';
+/** One embedded store for every start in this file: the first start creates it (several seconds), later ones reopen it. */
+const DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'ailb-cli-data-'));
+process.on('exit', () => rmSync(DATA_DIR, { recursive: true, force: true }));
 
 function run(args: string[], cwd = os.tmpdir()) {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 10_000, env: { ...process.env, PORT: '' } });
@@ -28,12 +31,13 @@ interface Running {
 async function startCli(configPath: string): Promise<Running> {
   const child = spawn(process.execPath, [CLI, 'start', '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--threads', '2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AILB_DATA_DIR: DATA_DIR, DATABASE_URL: '' },
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 2400; i++) {
     const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
     if (match && /ready in/.test(output)) return { child, port: Number(match[1]), output: () => output, exited };
     if (child.exitCode !== null) break;

@@ -82,7 +82,12 @@ export function parseModelList(resolved: unknown, written: unknown, ctx: Deploym
   return out;
 }
 
-function parseDeployment(entry: unknown, written: unknown, path: string, ctx: DeploymentContext): ModelDeployment | null {
+/**
+ * One model_list entry (after env substitution; `written` is the entry as written) to a
+ * deployment, or null with the problems reported in `ctx.issues` under `path`. Also used for
+ * deployments added through /model/new (src/control/store-models.ts).
+ */
+export function parseDeployment(entry: unknown, written: unknown, path: string, ctx: DeploymentContext): ModelDeployment | null {
   const { issues } = ctx;
   if (!isPlainObject(entry)) {
     issues.error(path, `must be a map with model_name and litellm_params, got ${describe(entry)}`);

@@ -6,6 +6,7 @@
  * the response ends or the client aborts.
  */
 import { randomUUID } from 'node:crypto';
+import type { AuthRecord } from '../control/auth-record.js';
 import type { GatewayError } from '../errors.js';
 import type { InferenceRoute } from './routes.js';
 import type { DeploymentRuntime, Runtime } from './runtime.js';
@@ -27,8 +28,16 @@ export class RequestContext {
   /** performance.now() at the first callback for this request. */
   readonly startedAt: number;
 
+  /** The path the request came in on (one of route.paths). */
+  readonly path: string;
   /** Credential the client presented (any of the accepted headers), '' when none. */
   presentedKey: string;
+  /** Reads the client's address (valid until the response ends); null outside HTTP (tests, gRPC). */
+  peer: RemotePeer | null;
+  /** The virtual key's record once auth resolved one; null for the master key or no key. */
+  auth: AuthRecord | null;
+  /** The request body's `user` field (the end user), '' when absent. */
+  endUser: string;
   /** The client's body, exactly as received. */
   body: Buffer;
   bodyLength: number;
@@ -69,9 +78,13 @@ export class RequestContext {
   /** Cancels the upstream call; set while one is in flight. */
   cancelUpstream: ((reason: Error) => void) | null;
 
-  constructor(route: InferenceRoute, runtime: Runtime, startedAt: number) {
+  constructor(route: InferenceRoute, runtime: Runtime, startedAt: number, path: string = route.paths[0]) {
     this.callId = randomUUID();
     this.route = route;
+    this.path = path;
+    this.peer = null;
+    this.auth = null;
+    this.endUser = '';
     this.runtime = runtime;
     this.startedAt = startedAt;
     this.presentedKey = '';
@@ -99,6 +112,11 @@ export class RequestContext {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The part of a uWS HttpResponse the access checks need. */
+export interface RemotePeer {
+  getRemoteAddressAsText(): ArrayBuffer;
+}
 
 /** A pipeline stage: reads and fills the context; throws GatewayError to refuse the request. */
 export type Stage = (ctx: RequestContext) => StageStatus;

@@ -1,12 +1,14 @@
 /**
  * The inference pipeline: a closed list of stages run in order, then the upstream call.
  *
- *   auth → parse → route → tokens → upstream
+ *   auth → parse → access → route → tokens → upstream
  *
  * Each stage either lets the request go on or refuses it by throwing a GatewayError, which is
  * answered here in the OpenAI envelope. docs/lifecycle.md describes every stage; keep it current.
  */
 import { GatewayError } from '../errors.js';
+import { createAccessStage } from './access/stage.js';
+import type { ThreadKeyCache } from './auth/key-cache.js';
 import { createAuthStage } from './auth/stage.js';
 import { StageStatus, type RequestContext, type Stage } from './context.js';
 import { createParseStage } from './parse/stage.js';
@@ -20,8 +22,9 @@ export class InferencePipeline {
   private readonly observer: UpstreamObserver;
   private readonly onInternalError: (ctx: RequestContext, error: unknown) => void;
 
-  constructor(observer: UpstreamObserver, onInternalError: (ctx: RequestContext, error: unknown) => void) {
-    this.stages = [createAuthStage(), createParseStage(), createRouteStage(), createTokensStage()];
+  /** `keys`: this thread's virtual-key cache, null when the gateway runs without a store. */
+  constructor(observer: UpstreamObserver, onInternalError: (ctx: RequestContext, error: unknown) => void, keys: ThreadKeyCache | null = null) {
+    this.stages = [createAuthStage(keys), createParseStage(), createAccessStage(keys), createRouteStage(), createTokensStage()];
     this.observer = observer;
     this.onInternalError = onInternalError;
   }

@@ -59,6 +59,8 @@ export class Runtime {
   readonly keyHeaders: readonly string[];
   /** Pre-rendered body of GET /v1/models. */
   readonly modelsBody: string;
+  /** Public model names, in config order (what /v1/models lists). */
+  readonly modelNames: readonly string[];
   private readonly groups: Map<string, readonly DeploymentRuntime[]>;
   private readonly wildcards: readonly WildcardGroup[];
   readonly pools: ReadonlyMap<string, OriginPool>;
@@ -98,7 +100,8 @@ export class Runtime {
       }))
       .sort((a, b) => b.prefix.length + b.suffix.length - (a.prefix.length + a.suffix.length));
     this.pools = pools;
-    this.modelsBody = renderModelList([...groups.keys()]);
+    this.modelNames = [...groups.keys()];
+    this.modelsBody = renderModelList(this.modelNames);
   }
 
   /** The deployments serving a public model name; empty when none does. */
@@ -163,7 +166,7 @@ function keyHeaderNames(custom: string | null): string[] {
   return names;
 }
 
-function renderModelList(names: string[]): string {
+export function renderModelList(names: readonly string[]): string {
   const created = 1_700_000_000;
   const data = names.map((id) => ({ id, object: 'model', created, owned_by: 'ailb' }));
   return JSON.stringify({ object: 'list', data });

@@ -6,6 +6,8 @@
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { GatewayConfig } from '../config/types.js';
+import type { ControlService } from '../control/service.js';
+import type { InvalidationScope } from '../control/types.js';
 import type { Logger } from '../log.js';
 import { aggregateMetrics } from '../observability/metrics.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './messages.js';
@@ -18,6 +20,8 @@ export interface GatewayOptions {
   readonly threads: number;
   readonly version: string;
   readonly log: Logger;
+  /** The control plane (store, virtual keys, management routes); null runs on the master key alone. */
+  readonly control?: ControlService | null;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -56,14 +60,28 @@ export class Gateway {
   private readonly log: Logger;
   private readonly snapshotWaiters = new Map<number, (snapshot: object[]) => void>();
   private nextSnapshotId = 1;
+  private readonly control: ControlService | null;
+  private readonly invalidationWaiters = new Map<number, { readonly thread: ThreadHandle; readonly resolve: () => void }>();
+  private nextInvalidationId = 1;
   private stopping: Promise<void> | null = null;
 
-  private constructor(config: GatewayConfig, port: number, threads: ThreadHandle[], log: Logger) {
+  private constructor(config: GatewayConfig, port: number, threads: ThreadHandle[], log: Logger, control: ControlService | null) {
     this.config = config;
+    this.control = control;
     this.port = port;
     this.threads = threads;
     this.log = log;
-    for (const thread of threads) thread.worker.on('message', (m: WorkerToMain) => this.onMessage(thread, m));
+    for (const thread of threads) {
+      thread.worker.on('message', (m: WorkerToMain) => this.onMessage(thread, m));
+      // A thread that has exited has no cache left to clear: release whoever waits on it.
+      void thread.exited.then(() => {
+        for (const [id, waiter] of this.invalidationWaiters) {
+          if (waiter.thread !== thread) continue;
+          this.invalidationWaiters.delete(id);
+          waiter.resolve();
+        }
+      });
+    }
   }
 
   /** Starts every thread and resolves once all listen; rejects (after stopping them) if one cannot. */
@@ -71,7 +89,9 @@ export class Gateway {
     // uWS threads share a port through SO_REUSEPORT, which only works on a port number known
     // up front: port 0 is resolved to a free port first. Threads then start in parallel.
     const port = options.port === 0 ? await findFreePort(options.host) : options.port;
-    const starts = Array.from({ length: options.threads }, (_, index) => startThread(options, index, port));
+    const control = options.control ?? null;
+    const config = control === null ? options.config : control.setFileConfig(options.config);
+    const starts = Array.from({ length: options.threads }, (_, index) => startThread({ ...options, config }, index, port, control !== null));
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
@@ -83,15 +103,45 @@ export class Gateway {
     const started = results.map((r) => (r as PromiseFulfilledResult<StartedThread>).value);
     const threads = started.map((s) => s.handle);
     const early = new Map(started.map((s) => [s.handle, s.buffered] as const));
-    const gateway = new Gateway(options.config, port, threads, options.log);
+    const gateway = new Gateway(config, port, threads, options.log, control);
     for (const [handle, messages] of early) for (const m of messages) gateway.onMessage(handle, m);
+    if (control !== null) {
+      await control.attach({
+        invalidateThreads: (scope) => gateway.invalidateThreads(scope),
+        applyConfig: (next) => gateway.serve(next),
+        storeStatus: (connected) => {
+          for (const thread of gateway.threads) thread.send({ type: 'store-status', connected });
+        },
+      });
+    }
     return gateway;
   }
 
-  /** Swaps the config in every thread; requests in flight finish under the one they started with. */
+  /**
+   * A new config file: swaps the config in every thread (with the store's models merged in);
+   * requests in flight finish under the one they started with.
+   */
   reload(config: GatewayConfig): void {
+    this.serve(this.control === null ? config : this.control.setFileConfig(config));
+  }
+
+  private serve(config: GatewayConfig): void {
     this.config = config;
     for (const thread of this.threads) thread.send({ type: 'config', config });
+  }
+
+  /** Drops `scope` from every thread's key cache; resolves once every live thread confirmed. */
+  invalidateThreads(scope: InvalidationScope): Promise<void> {
+    return Promise.all(
+      this.threads.map(
+        (thread) =>
+          new Promise<void>((resolve) => {
+            const id = this.nextInvalidationId++;
+            this.invalidationWaiters.set(id, { thread, resolve });
+            thread.send({ type: 'auth-invalidate', id, scope });
+          }),
+      ),
+    ).then(() => undefined);
   }
 
   /** Records a reload that was refused (invalid file), for the reload metric. */
@@ -121,6 +171,7 @@ export class Gateway {
         const outcome = await Promise.race([thread.exited, grace]);
         if (outcome === 'timeout') await thread.worker.terminate();
       }
+      if (this.control !== null) await this.control.close();
     })();
     return this.stopping;
   }
@@ -145,6 +196,34 @@ export class Gateway {
       case 'internal-error':
         this.log.error('internal error while serving a request', { call_id: message.callId, thread: thread.index, error: message.message });
         break;
+      case 'admin-request': {
+        const control = this.control;
+        if (control === null) break;
+        void control.handle(message.request).then((response) => thread.send({ type: 'admin-response', id: message.id, response }));
+        break;
+      }
+      case 'auth-lookup': {
+        const control = this.control;
+        if (control === null) {
+          thread.send({ type: 'auth-record', id: message.id, record: null, error: 'no control plane' });
+          break;
+        }
+        const lookup = message.kind === 'key' ? control.directory.resolveKey(message.key) : control.directory.resolveCustomer(message.key);
+        lookup.then(
+          (record) => thread.send({ type: 'auth-record', id: message.id, record, error: null }),
+          (error: Error) => {
+            this.log.error('key lookup failed', { error: error.message });
+            thread.send({ type: 'auth-record', id: message.id, record: null, error: error.message });
+          },
+        );
+        break;
+      }
+      case 'auth-invalidated': {
+        const waiter = this.invalidationWaiters.get(message.id);
+        this.invalidationWaiters.delete(message.id);
+        waiter?.resolve();
+        break;
+      }
       case 'listening':
       case 'listen-failed':
         break;
@@ -197,8 +276,8 @@ async function stopStartedThread(handle: ThreadHandle): Promise<void> {
   await handle.exited;
 }
 
-function startThread(options: GatewayOptions, index: number, port: number): Promise<StartedThread> {
-  const init: WorkerInit = { config: options.config, host: options.host, port, threadIndex: index, version: options.version };
+function startThread(options: GatewayOptions, index: number, port: number, controlPlane: boolean): Promise<StartedThread> {
+  const init: WorkerInit = { config: options.config, host: options.host, port, threadIndex: index, version: options.version, controlPlane };
   const worker = new Worker(WORKER_URL, { workerData: init, name: `ailb-loop-${index}` });
   const handle = new ThreadHandle(worker, index);
   return new Promise((resolve, reject) => {

@@ -14,13 +14,16 @@ import { INFERENCE_ROUTES, type InferenceRoute } from '../pipeline/routes.js';
 import type { Runtime } from '../pipeline/runtime.js';
 import { ClientAbortError } from '../pipeline/upstream/proxy.js';
 import type { UwsModule } from './uws.js';
+import type { ThreadKeyCache } from '../pipeline/auth/key-cache.js';
+import { registerManagementRoutes, type AdminForwarder } from './admin-forward.js';
 import { readPresentedKey, sendJson } from './http-util.js';
+import { onModels } from './models-route.js';
 import { readBody } from './read-body.js';
 import { onTokenCounter } from './token-counter.js';
 import { statusLine, UwsSink } from './uws-sink.js';
 
 /** What the front end needs from its thread. */
-export interface ThreadState {
+export interface ThreadState extends AdminForwarder {
   readonly runtime: Runtime;
   readonly metrics: ThreadMetrics;
   readonly pipeline: InferencePipeline;
@@ -32,21 +35,26 @@ export interface ThreadState {
   finish(ctx: RequestContext): void;
   /** Resolves with the Prometheus text of the whole process. */
   collectMetrics(): Promise<string>;
+  /** The store's last known state: null when the gateway runs without one. */
+  readonly storeConnected: boolean | null;
+  /** This thread's virtual-key cache; null without a control plane. */
+  readonly keys: ThreadKeyCache | null;
 }
 
 
 export function createHttpApp(uws: UwsModule, state: ThreadState): TemplatedApp {
   const app = uws.App();
   for (const route of INFERENCE_ROUTES) {
-    for (const path of route.paths) app.post(path, (res, req) => onInference(state, route, res, req));
+    for (const path of route.paths) app.post(path, (res, req) => onInference(state, route, path, res, req));
   }
-  for (const path of ['/v1/models', '/models']) app.get(path, (res, req) => onModels(state, res, req));
+  for (const path of ['/v1/models', '/models']) app.get(path, (res, req) => onModels(state, path, res, req));
   for (const path of ['/health/liveliness', '/health/liveness']) {
     app.get(path, (res) => sendJson(res, 200, '"I\'m alive!"', state.draining));
   }
   app.post('/utils/token_counter', (res, req) => onTokenCounter(state, res, req));
   app.get('/health/readiness', (res) => onReadiness(state, res));
   app.get('/metrics', (res) => onMetrics(state, res));
+  registerManagementRoutes(app, state);
   app.any('/*', (res, req) => {
     const error = new GatewayError('not_found', `No route for ${req.getCaseSensitiveMethod()} ${req.getUrl()}.`);
     sendJson(res, error.status, error.toOpenAIBody(), state.draining);
@@ -54,10 +62,11 @@ export function createHttpApp(uws: UwsModule, state: ThreadState): TemplatedApp 
   return app;
 }
 
-function onInference(state: ThreadState, route: InferenceRoute, res: HttpResponse, req: HttpRequest): void {
+function onInference(state: ThreadState, route: InferenceRoute, path: string, res: HttpResponse, req: HttpRequest): void {
   const runtime = state.runtime;
-  const ctx = new RequestContext(route, runtime, performance.now());
+  const ctx = new RequestContext(route, runtime, performance.now(), path);
   ctx.presentedKey = readPresentedKey(req, runtime.keyHeaders);
+  ctx.peer = res;
   const contentLength = req.getHeader('content-length');
   state.requestStarted(ctx);
   const sink = new UwsSink(res, ctx, () => state.draining);
@@ -87,23 +96,18 @@ function onInference(state: ThreadState, route: InferenceRoute, res: HttpRespons
 }
 
 
-function onModels(state: ThreadState, res: HttpResponse, req: HttpRequest): void {
-  const runtime = state.runtime;
-  const error = checkMasterKey(runtime, readPresentedKey(req, runtime.keyHeaders));
-  if (error !== null) sendJson(res, error.status, error.toOpenAIBody(), state.draining);
-  else sendJson(res, 200, runtime.modelsBody, state.draining);
-}
-
 function onReadiness(state: ThreadState, res: HttpResponse): void {
+  const db = state.storeConnected;
+  const ready = !state.draining && db !== false;
   const body = JSON.stringify({
-    status: state.draining ? 'draining' : 'healthy',
-    db: 'Not connected',
+    status: state.draining ? 'draining' : ready ? 'healthy' : 'unhealthy',
+    db: db === null ? 'Not connected' : db ? 'connected' : 'disconnected',
     cache: null,
     litellm_version: state.version,
     ailb_version: state.version,
     models: state.runtime.config.modelList.length,
   });
-  sendJson(res, state.draining ? 503 : 200, body, state.draining);
+  sendJson(res, ready ? 200 : 503, body, state.draining);
 }
 
 function onMetrics(state: ThreadState, res: HttpResponse): void {

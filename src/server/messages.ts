@@ -3,6 +3,8 @@
  * worker's parentPort). A closed union: each side switches on `type`.
  */
 import type { GatewayConfig } from '../config/types.js';
+import type { AdminRequest, AdminResponse, InvalidationScope } from '../control/types.js';
+import type { LookupKind } from '../pipeline/auth/key-cache.js';
 
 export interface WorkerInit {
   readonly config: GatewayConfig;
@@ -10,6 +12,8 @@ export interface WorkerInit {
   readonly port: number;
   readonly threadIndex: number;
   readonly version: string;
+  /** Whether the main thread runs a store: virtual keys and management routes are served. */
+  readonly controlPlane: boolean;
 }
 
 export type MainToWorker =
@@ -17,7 +21,11 @@ export type MainToWorker =
   | { readonly type: 'drain'; readonly timeoutMs: number }
   | { readonly type: 'metrics-snapshot'; readonly id: number }
   | { readonly type: 'metrics-text'; readonly id: number; readonly text: string }
-  | { readonly type: 'config-reload-result'; readonly ok: boolean };
+  | { readonly type: 'config-reload-result'; readonly ok: boolean }
+  | { readonly type: 'admin-response'; readonly id: number; readonly response: AdminResponse }
+  | { readonly type: 'auth-record'; readonly id: number; readonly record: unknown; readonly error: string | null }
+  | { readonly type: 'auth-invalidate'; readonly id: number; readonly scope: InvalidationScope }
+  | { readonly type: 'store-status'; readonly connected: boolean };
 
 export type WorkerToMain =
   | { readonly type: 'listening'; readonly port: number }
@@ -25,4 +33,7 @@ export type WorkerToMain =
   | { readonly type: 'metrics-request'; readonly id: number }
   | { readonly type: 'metrics-snapshot'; readonly id: number; readonly snapshot: object[] }
   | { readonly type: 'drained'; readonly abandoned: number }
-  | { readonly type: 'internal-error'; readonly callId: string; readonly message: string };
+  | { readonly type: 'internal-error'; readonly callId: string; readonly message: string }
+  | { readonly type: 'admin-request'; readonly id: number; readonly request: AdminRequest }
+  | { readonly type: 'auth-lookup'; readonly id: number; readonly kind: LookupKind; readonly key: string }
+  | { readonly type: 'auth-invalidated'; readonly id: number };

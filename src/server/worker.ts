@@ -14,6 +14,8 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { GatewayError } from '../errors.js';
 import { ENCODINGS, loadEncoding } from '../native/index.js';
 import { ThreadMetrics } from '../observability/metrics.js';
+import type { AdminRequest, AdminResponse } from '../control/types.js';
+import { ThreadKeyCache, type LookupKind } from '../pipeline/auth/key-cache.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { InferencePipeline } from '../pipeline/pipeline.js';
 import { Runtime } from '../pipeline/runtime.js';
@@ -40,16 +42,30 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
   private nextMetricsId = 1;
   private drainTimer: NodeJS.Timeout | null = null;
   private isDrained = false;
+  /** Virtual keys and end users this thread has resolved; null without a control plane. */
+  readonly keys: ThreadKeyCache | null;
+  readonly forwardAdmin: ((request: AdminRequest) => Promise<AdminResponse>) | null;
+  storeConnected: boolean | null;
+  private readonly pendingLookups = new Map<number, (record: unknown, error: string | null) => void>();
+  private readonly pendingAdmin = new Map<number, (response: AdminResponse) => void>();
+  private nextRequestId = 1;
 
   constructor(uws: UwsModule, init: WorkerInit, port: MessagePortLike) {
     this.uws = uws;
     this.port = port;
     this.version = init.version;
     this.runtime = new Runtime(init.config);
-    this.pipeline = new InferencePipeline(this, (ctx, error) => {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      this.send({ type: 'internal-error', callId: ctx.callId, message });
-    });
+    this.storeConnected = init.controlPlane ? true : null;
+    this.keys = init.controlPlane ? new ThreadKeyCache((kind, key, done) => this.lookup(kind, key, done)) : null;
+    this.forwardAdmin = init.controlPlane ? (request) => this.adminCall(request) : null;
+    this.pipeline = new InferencePipeline(
+      this,
+      (ctx, error) => {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        this.send({ type: 'internal-error', callId: ctx.callId, message });
+      },
+      this.keys,
+    );
   }
 
   listen(host: string, portNumber: number): void {
@@ -93,6 +109,25 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
           this.send({ type: 'metrics-snapshot', id: message.id, snapshot: snapshot as object[] });
         });
         break;
+      case 'auth-record': {
+        const done = this.pendingLookups.get(message.id);
+        this.pendingLookups.delete(message.id);
+        done?.(message.record, message.error);
+        break;
+      }
+      case 'auth-invalidate':
+        this.keys?.invalidate(message.scope);
+        this.send({ type: 'auth-invalidated', id: message.id });
+        break;
+      case 'admin-response': {
+        const done = this.pendingAdmin.get(message.id);
+        this.pendingAdmin.delete(message.id);
+        done?.(message.response);
+        break;
+      }
+      case 'store-status':
+        this.storeConnected = message.connected;
+        break;
       case 'metrics-text': {
         const resolve = this.pendingMetrics.get(message.id);
         this.pendingMetrics.delete(message.id);
@@ -125,6 +160,20 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
 
   upstreamError(ctx: RequestContext, kind: string): void {
     this.metrics.upstreamError(ctx.model, ctx.deployment?.spec.id ?? '', kind);
+  }
+
+  private lookup(kind: LookupKind, key: string, done: (record: unknown, error: string | null) => void): void {
+    const id = this.nextRequestId++;
+    this.pendingLookups.set(id, done);
+    this.send({ type: 'auth-lookup', id, kind, key });
+  }
+
+  private adminCall(request: AdminRequest): Promise<AdminResponse> {
+    const id = this.nextRequestId++;
+    return new Promise((resolve) => {
+      this.pendingAdmin.set(id, resolve);
+      this.send({ type: 'admin-request', id, request });
+    });
   }
 
   collectMetrics(): Promise<string> {

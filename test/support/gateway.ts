@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfigFile } from '../../src/config/load.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { ControlService } from '../../src/control/service.js';
 import { Gateway } from '../../src/server/gateway.js';
+import { dropSchema, postgresUrl, uniqueSchema } from './postgres.js';
 
 export const MASTER_KEY = 'sk-test-master-0123456789';
 
@@ -17,24 +19,45 @@ export interface TestGateway {
   readonly url: string;
   readonly configPath: string;
   readonly logs: string[];
+  /** The control plane, when started with `store`. */
+  readonly control: ControlService | null;
   stop(drainTimeoutMs?: number): Promise<void>;
 }
 
-export async function startTestGateway(yaml: string, options: { threads?: number } = {}): Promise<TestGateway> {
+export interface TestStoreOptions {
+  readonly backend: 'pglite' | 'postgres';
+  /** PostgreSQL schema to use (default: a fresh one, dropped on stop unless `keep`). */
+  readonly schema?: string;
+  /** PGlite directory (default: in memory). */
+  readonly pgliteDir?: string;
+  /** Leave the schema in place on stop (for restart tests). */
+  readonly keep?: boolean;
+}
+
+export async function startTestGateway(yaml: string, options: { threads?: number; store?: TestStoreOptions } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ailb-test-'));
   const configPath = path.join(dir, 'config.yaml');
   writeFileSync(configPath, yaml);
   const { config } = loadConfigFile(configPath, { ...process.env });
   const logs: string[] = [];
   const log: Logger = createLogger({ AILB_LOG_LEVEL: 'debug' }, (line) => logs.push(line));
-  const gateway = await Gateway.start({ config, host: '127.0.0.1', port: 0, threads: options.threads ?? 2, version: 'test', log });
+  const store = options.store;
+  const schema = store?.backend === 'postgres' ? (store.schema ?? uniqueSchema('t_gw')) : undefined;
+  const env = { ...process.env, DATABASE_URL: store?.backend === 'postgres' ? postgresUrl() : '' };
+  const control =
+    store === undefined
+      ? null
+      : await ControlService.open({ config, dataDir: dir, env, log, schema, pgliteDir: store.pgliteDir ?? 'memory://', rotationIntervalMs: 500 });
+  const gateway = await Gateway.start({ config, host: '127.0.0.1', port: 0, threads: options.threads ?? 2, version: 'test', log, control });
   return {
     gateway,
     url: `http://127.0.0.1:${gateway.port}`,
     configPath,
     logs,
+    control,
     async stop(drainTimeoutMs = 2000) {
       await gateway.stop(drainTimeoutMs);
+      if (schema !== undefined && store?.keep !== true) await dropSchema(schema);
       rmSync(dir, { recursive: true, force: true });
     },
   };

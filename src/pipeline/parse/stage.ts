@@ -38,6 +38,8 @@ export function createParseStage(): Stage {
     expectKind(scan, ScanField.MaxTokens, 'max_tokens', 'an integer', JsonKind.Number);
     expectKind(scan, ScanField.MaxCompletionTokens, 'max_completion_tokens', 'an integer', JsonKind.Number);
     expectKind(scan, ScanField.User, 'user', 'a string', JsonKind.String, JsonKind.StringEscaped);
+    const userKind = scan.kind(ScanField.User);
+    if (userKind === JsonKind.String || userKind === JsonKind.StringEscaped) ctx.endUser = scan.stringValue(body, ScanField.User)!;
     if (ctx.route.name === 'chat_completions') {
       const messagesKind = scan.kind(ScanField.Messages);
       if (messagesKind === JsonKind.Absent) {

@@ -1,0 +1,191 @@
+/**
+ * The store's schema, as ordered migrations. Each runs once per database schema, in its own
+ * transaction, under the advisory lock taken by migrate.ts, and unchanged on PGlite and
+ * PostgreSQL. Never edit a migration that has shipped: add the next version instead.
+ *
+ * Conventions: money is `double precision` (US dollars), limits `bigint` or `integer`, times
+ * `timestamptz`, maps and free-form objects `jsonb` (never null: `{}`), lists `text[]` (`{}`).
+ * Column names equal the record field names in types.ts (store.test checks both ways).
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+const INITIAL = `
+CREATE TABLE keys (
+  token                  text PRIMARY KEY,
+  key_name               text NOT NULL,
+  key_alias              text UNIQUE,
+  user_id                text,
+  team_id                text,
+  models                 text[] NOT NULL DEFAULT '{}',
+  max_budget             double precision,
+  soft_budget            double precision,
+  budget_duration        text,
+  budget_reset_at        timestamptz,
+  spend                  double precision NOT NULL DEFAULT 0,
+  tpm_limit              bigint,
+  rpm_limit              bigint,
+  max_parallel_requests  integer,
+  model_rpm_limit        jsonb NOT NULL DEFAULT '{}',
+  model_tpm_limit        jsonb NOT NULL DEFAULT '{}',
+  model_max_budget       jsonb NOT NULL DEFAULT '{}',
+  temp_budget_increase   double precision,
+  temp_budget_expiry     timestamptz,
+  metadata               jsonb NOT NULL DEFAULT '{}',
+  tags                   text[] NOT NULL DEFAULT '{}',
+  permissions            jsonb NOT NULL DEFAULT '{}',
+  allowed_routes         text[] NOT NULL DEFAULT '{}',
+  allowed_ips            text[] NOT NULL DEFAULT '{}',
+  aliases                jsonb NOT NULL DEFAULT '{}',
+  guardrails             text[] NOT NULL DEFAULT '{}',
+  blocked                boolean NOT NULL DEFAULT false,
+  expires                timestamptz,
+  key_type               text NOT NULL DEFAULT 'default',
+  auto_rotate            boolean NOT NULL DEFAULT false,
+  rotation_interval      text,
+  key_rotation_at        timestamptz,
+  last_rotation_at       timestamptz,
+  rotation_count         integer NOT NULL DEFAULT 0,
+  budget_id              text,
+  previous_token         text,
+  previous_token_expires timestamptz,
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now(),
+  created_by             text,
+  updated_by             text
+);
+CREATE INDEX keys_user_id ON keys (user_id);
+CREATE INDEX keys_team_id ON keys (team_id);
+CREATE INDEX keys_previous_token ON keys (previous_token) WHERE previous_token IS NOT NULL;
+CREATE INDEX keys_key_rotation_at ON keys (key_rotation_at) WHERE auto_rotate;
+
+CREATE TABLE users (
+  user_id                text PRIMARY KEY,
+  user_email             text UNIQUE,
+  user_alias             text,
+  user_role              text NOT NULL
+    CHECK (user_role IN ('proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer')),
+  password_hash          text,
+  models                 text[] NOT NULL DEFAULT '{}',
+  max_budget             double precision,
+  soft_budget            double precision,
+  budget_duration        text,
+  budget_reset_at        timestamptz,
+  spend                  double precision NOT NULL DEFAULT 0,
+  tpm_limit              bigint,
+  rpm_limit              bigint,
+  max_parallel_requests  integer,
+  model_max_budget       jsonb NOT NULL DEFAULT '{}',
+  metadata               jsonb NOT NULL DEFAULT '{}',
+  blocked                boolean NOT NULL DEFAULT false,
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now(),
+  created_by             text
+);
+
+CREATE TABLE teams (
+  team_id                text PRIMARY KEY,
+  team_alias             text,
+  organization_id        text,
+  models                 text[] NOT NULL DEFAULT '{}',
+  max_budget             double precision,
+  soft_budget            double precision,
+  budget_duration        text,
+  budget_reset_at        timestamptz,
+  spend                  double precision NOT NULL DEFAULT 0,
+  tpm_limit              bigint,
+  rpm_limit              bigint,
+  max_parallel_requests  integer,
+  model_aliases          jsonb NOT NULL DEFAULT '{}',
+  metadata               jsonb NOT NULL DEFAULT '{}',
+  tags                   text[] NOT NULL DEFAULT '{}',
+  blocked                boolean NOT NULL DEFAULT false,
+  team_member_budget     double precision,
+  team_member_rpm_limit  bigint,
+  team_member_tpm_limit  bigint,
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now(),
+  created_by             text
+);
+
+CREATE TABLE team_members (
+  team_id                text NOT NULL REFERENCES teams (team_id) ON DELETE CASCADE,
+  user_id                text NOT NULL,
+  role                   text NOT NULL CHECK (role IN ('admin', 'user')),
+  spend                  double precision NOT NULL DEFAULT 0,
+  max_budget             double precision,
+  tpm_limit              bigint,
+  rpm_limit              bigint,
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX team_members_user_id ON team_members (user_id);
+
+CREATE TABLE customers (
+  user_id                text PRIMARY KEY,
+  alias                  text,
+  blocked                boolean NOT NULL DEFAULT false,
+  budget_id              text,
+  max_budget             double precision,
+  budget_duration        text,
+  budget_reset_at        timestamptz,
+  spend                  double precision NOT NULL DEFAULT 0,
+  tpm_limit              bigint,
+  rpm_limit              bigint,
+  allowed_model_region   text,
+  default_model          text,
+  metadata               jsonb NOT NULL DEFAULT '{}',
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE budgets (
+  budget_id              text PRIMARY KEY,
+  max_budget             double precision,
+  soft_budget            double precision,
+  max_parallel_requests  integer,
+  tpm_limit              bigint,
+  rpm_limit              bigint,
+  budget_duration        text,
+  budget_reset_at        timestamptz,
+  model_max_budget       jsonb NOT NULL DEFAULT '{}',
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now(),
+  created_by             text
+);
+
+CREATE TABLE models (
+  model_id                  text PRIMARY KEY,
+  model_name                text NOT NULL,
+  litellm_params_encrypted  text NOT NULL,
+  model_info                jsonb NOT NULL DEFAULT '{}',
+  created_at                timestamptz NOT NULL DEFAULT now(),
+  updated_at                timestamptz NOT NULL DEFAULT now(),
+  created_by                text
+);
+
+CREATE TABLE audit_log (
+  id                     text PRIMARY KEY,
+  changed_at             timestamptz NOT NULL DEFAULT now(),
+  changed_by             text NOT NULL,
+  changed_by_api_key     text NOT NULL,
+  changed_by_header      text,
+  action                 text NOT NULL,
+  target_type            text NOT NULL,
+  target_id              text NOT NULL,
+  "before"               jsonb,
+  "after"                jsonb,
+  call_id                text NOT NULL
+);
+CREATE INDEX audit_log_changed_at ON audit_log (changed_at);
+CREATE INDEX audit_log_action ON audit_log (action);
+CREATE INDEX audit_log_target ON audit_log (target_type, target_id);
+`;
+
+/** Every migration, oldest first; versions strictly increase. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial control-plane tables', sql: INITIAL }];

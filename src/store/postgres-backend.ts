@@ -1,0 +1,115 @@
+/**
+ * The server backend: PostgreSQL through a `pg` Pool. Every connection starts with
+ * `search_path` set to the store's schema (the `options` startup parameter), so the same
+ * unqualified SQL runs here and on PGlite.
+ */
+import pg from 'pg';
+import { closedError, translateError } from './errors.js';
+import { PG_TYPES } from './parsers.js';
+import type { Row, SqlBackend, SqlClient } from './sql.js';
+
+export interface PostgresBackendOptions {
+  readonly url: string;
+  readonly schema: string;
+  /** Pool size; default 10. */
+  readonly poolSize?: number;
+  readonly onNotice?: (line: string) => void;
+}
+
+/** Connection settings shared by the pool and the listener connection (events.ts). */
+export function connectionConfig(url: string, schema: string): pg.ClientConfig {
+  return {
+    connectionString: url,
+    // A connection string's own `options` parameter would replace this one; AILB sets it.
+    options: `-c search_path=${schema}`,
+    application_name: 'ailb',
+    types: PG_TYPES,
+    connectionTimeoutMillis: 10_000,
+  };
+}
+
+/** Wraps one checked-out connection, or the pool (each query on any idle connection). */
+function wrap(target: pg.Pool | pg.PoolClient, isClosed: () => boolean): SqlClient {
+  return {
+    async query<R = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      if (isClosed()) throw closedError();
+      try {
+        return (await target.query(text, params as unknown[])).rows as R[];
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+    async exec(script: string): Promise<void> {
+      if (isClosed()) throw closedError();
+      try {
+        await target.query(script); // no parameters: the simple protocol, which allows several statements
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+  };
+}
+
+export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend {
+  const poolSize = options.poolSize ?? 10;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new Error(`store poolSize must be an integer ≥ 1, got ${String(options.poolSize)}`);
+  }
+  const pool = new pg.Pool({ ...connectionConfig(options.url, options.schema), max: poolSize });
+  // An idle connection that drops is replaced on the next checkout; say so instead of crashing.
+  pool.on('error', (error) => options.onNotice?.(`PostgreSQL: an idle store connection failed: ${error.message}`));
+
+  let closed = false;
+  const isClosed = () => closed;
+  const client = wrap(pool, isClosed);
+
+  async function checkout(): Promise<pg.PoolClient> {
+    if (closed) throw closedError();
+    return pool.connect().catch((error: unknown) => {
+      throw translateError(error);
+    });
+  }
+
+  return {
+    kind: 'postgres',
+    query: client.query,
+    exec: client.exec,
+    async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
+      const connection = await checkout();
+      const tx = wrap(connection, isClosed);
+      // A connection whose ROLLBACK failed is in an unknown state: destroy it, never reuse it.
+      let broken: Error | undefined;
+      try {
+        await tx.exec('BEGIN');
+        const result = await work(tx);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (error) {
+        await connection.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        connection.release(broken);
+      }
+    },
+    async session<T>(work: (session: SqlClient) => Promise<T>): Promise<T> {
+      const connection = await checkout();
+      // After a failure the session may still hold locks or an open transaction: destroy it.
+      let broken: Error | undefined;
+      try {
+        return await work(wrap(connection, isClosed));
+      } catch (error) {
+        broken = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      } finally {
+        connection.release(broken);
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
