@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ERRORS } from '../src/errors.js';
 import { METRIC_DEFINITIONS } from '../src/observability/metrics.js';
+import { MANAGEMENT_ROUTES } from '../src/control/access-table.js';
 
 const docs = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
 
@@ -38,5 +39,22 @@ test('docs/metrics.md lists every metric with its kind and labels', () => {
     const [kind, labels] = rows.get(metric.name)!;
     assert.equal(kind, metric.kind, `${metric.name} kind`);
     assert.equal(labels, metric.labels.map((l) => `\`${l}\``).join(', '), `${metric.name} labels`);
+  }
+});
+
+test('docs/control-plane.md lists every management route with the roles of the access table', () => {
+  const roles = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const;
+  const documented = new Map<string, string[]>();
+  for (const line of docs('control-plane.md').split('\n')) {
+    const match = /^\| `([A-Z]+ \/[^`]*)` \|(.*)\|$/.exec(line);
+    if (match) documented.set(match[1], match[2].split('|').map((cell) => cell.trim()));
+  }
+  assert.deepEqual([...documented.keys()].sort(), MANAGEMENT_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  for (const route of MANAGEMENT_ROUTES) {
+    const cells = documented.get(`${route.method} ${route.path}`)!;
+    roles.forEach((role, i) => {
+      const expected = !route.roles.includes(role) ? '—' : route.own && role.startsWith('internal') ? 'own' : 'yes';
+      assert.equal(cells[i], expected, `${route.method} ${route.path} for ${role}`);
+    });
   }
 });

@@ -3,7 +3,8 @@
  * of it with one worker on the proxy core, and which headers a client sends it. Every contender
  * forwards to the same zero-delay upstream.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort, spawnChild, waitReady, type Child } from './children.js';
 import { MASTER_KEY, MODEL, UPSTREAM_KEY } from './fixtures.js';
@@ -89,19 +90,32 @@ ailb_settings: { hot_reload: false, count_prompt_tokens: ${countPromptTokens} }
 `;
 }
 
-/** AILB with one thread; `countPromptTokens: false` measures what the prompt count costs. */
-function ailbContender(name: 'ailb' | 'ailb-nocount', label: string, countPromptTokens: boolean): Contender {
+/**
+ * The embedded store every AILB trial of this run shares: the first start creates it (several
+ * seconds, once), later fresh processes reopen it, as a restarted gateway does.
+ */
+const SHARED_DATA_DIR = path.join(os.tmpdir(), `ailb-bench-data-${process.pid}`);
+process.on('exit', () => rmSync(SHARED_DATA_DIR, { recursive: true, force: true }));
+
+/** The virtual key the `ailb-vkey` contender authenticates with (created through /key/generate). */
+export const VIRTUAL_KEY = 'sk-bench-virtual-key-0123456789abcdefghijklmnopqrstuv';
+
+/**
+ * AILB with one thread. `countPromptTokens: false` measures what the prompt count costs;
+ * `virtualKey` authenticates every request with a virtual key instead of the master key.
+ */
+function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey', label: string, countPromptTokens: boolean, virtualKey = false): Contender {
   return {
     name,
     label,
     missing: () => (existsSync(AILB_CLI) ? null : 'not built (no dist/src/cli.js; run npx tsc -p tsconfig.json)'),
     version: () => readJson(path.join(REPO_ROOT, 'package.json')).version ?? '?',
-    headers: () => ({ Authorization: `Bearer ${MASTER_KEY}` }),
+    headers: () => ({ Authorization: `Bearer ${virtualKey ? VIRTUAL_KEY : MASTER_KEY}` }),
     async start(env) {
       const port = await freePort();
       const configPath = path.join(env.workDir, 'config.yaml');
       writeFileSync(configPath, ailbConfig(env.upstreamPort, countPromptTokens));
-      const dataDir = path.join(env.workDir, 'data');
+      const dataDir = SHARED_DATA_DIR;
       mkdirSync(dataDir, { recursive: true });
       const child = spawnChild(
         'ailb',
@@ -110,15 +124,29 @@ function ailbContender(name: 'ailb' | 'ailb-nocount', label: string, countPrompt
         { cpu: env.proxyCpu, cwd: env.workDir, env: { ...process.env, AILB_DATA_DIR: dataDir } },
       );
       const readyLine = () => /ready in \d+ ms/.test(child.output());
-      const running = await startTimed(child, port, 30_000, readyLine);
+      const running = await startTimed(child, port, 60_000, readyLine);
       const said = /ready in (\d+) ms/.exec(child.output());
+      if (virtualKey) await ensureVirtualKey(port);
       return { ...running, startNote: said === null ? null : `reports ready in ${said[1]} ms` };
     },
   };
 }
 
+/** Creates VIRTUAL_KEY in the shared store (an earlier trial may have created it already). */
+async function ensureVirtualKey(port: number): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}/key/generate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ key: VIRTUAL_KEY, key_alias: 'bench', models: [MODEL] }),
+  });
+  if (response.status !== 200 && response.status !== 409) {
+    throw new Error(`could not create the benchmark's virtual key: ${response.status} ${await response.text()}`);
+  }
+}
+
 const ailb = ailbContender('ailb', 'AILB --threads 1', true);
 const ailbNoCount = ailbContender('ailb-nocount', 'AILB --threads 1, prompt counting off', false);
+const ailbVirtualKey = ailbContender('ailb-vkey', 'AILB --threads 1, virtual key', true, true);
 
 const PORTKEY_DIR = path.join(REPO_ROOT, 'node_modules', '@portkey-ai', 'gateway');
 const PORTKEY_BIN = path.join(PORTKEY_DIR, 'build', 'start-server.js');
@@ -147,4 +175,4 @@ const portkey: Contender = {
   },
 };
 
-export const CONTENDERS: Record<ContenderName, Contender> = { direct, nginx, ailb, 'ailb-nocount': ailbNoCount, portkey };
+export const CONTENDERS: Record<ContenderName, Contender> = { direct, nginx, ailb, 'ailb-nocount': ailbNoCount, 'ailb-vkey': ailbVirtualKey, portkey };

@@ -37,6 +37,11 @@ export interface ControlServiceOptions {
   readonly dataDir: string;
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
+  /**
+   * PostgreSQL URL, or null for PGlite; default general_settings.database_url (which falls back to
+   * DATABASE_URL when the file sets none).
+   */
+  readonly databaseUrl?: string | null;
   /** Tests: a schema of their own (PostgreSQL) and `memory://` PGlite. */
   readonly schema?: string;
   readonly pgliteDir?: string;
@@ -86,7 +91,7 @@ export class ControlService {
   }
 
   static async open(options: ControlServiceOptions): Promise<ControlService> {
-    const databaseUrl = options.env.DATABASE_URL || options.config.generalSettings.databaseUrl;
+    const databaseUrl = options.databaseUrl !== undefined ? options.databaseUrl : options.config.generalSettings.databaseUrl;
     const poolLimit = options.config.generalSettings.raw.database_connection_pool_limit;
     const storeOptions: StoreOptions = {
       databaseUrl: databaseUrl || null,

@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { closedError, translateError } from './errors.js';
+import { translateError } from './errors.js';
+import { WorkGate } from './gate.js';
 import { TYPE_PARSERS } from './parsers.js';
 import { quoteIdent, type Row, type SqlBackend, type SqlClient } from './sql.js';
 
@@ -24,10 +25,9 @@ export function isMemoryDir(dataDir: string): boolean {
 }
 
 /** Wraps a PGlite instance or transaction as a SqlClient. */
-function wrap(target: PGlite | Transaction, isClosed: () => boolean): SqlClient {
+function wrap(target: PGlite | Transaction): SqlClient {
   return {
     async query<R = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      if (isClosed()) throw closedError();
       try {
         return (await target.query<R>(text, params as unknown[])).rows;
       } catch (error) {
@@ -35,7 +35,6 @@ function wrap(target: PGlite | Transaction, isClosed: () => boolean): SqlClient 
       }
     },
     async exec(script: string): Promise<void> {
-      if (isClosed()) throw closedError();
       try {
         await target.exec(script);
       } catch (error) {
@@ -59,24 +58,16 @@ export async function openPgliteBackend(options: PgliteBackendOptions): Promise<
   });
   await db.exec(`SET search_path TO ${quoteIdent(schema)}`);
 
-  let closed = false;
-  const isClosed = () => closed;
-  const client = wrap(db, isClosed);
+  const gate = new WorkGate();
+  const client = wrap(db);
   return {
     kind: 'pglite',
-    query: client.query,
-    exec: client.exec,
-    async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
-      if (closed) throw closedError();
-      return db.transaction((tx) => work(wrap(tx, isClosed)));
-    },
-    session<T>(work: (session: SqlClient) => Promise<T>): Promise<T> {
-      return work(client);
-    },
+    query: (text, params) => gate.run(() => client.query(text, params)),
+    exec: (script) => gate.run(() => client.exec(script)),
+    transaction: (work) => gate.run(() => db.transaction((tx) => work(wrap(tx)))),
+    session: (work) => gate.run(() => work(client)),
     async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await db.close();
+      if (await gate.close()) await db.close();
     },
   };
 }

@@ -4,7 +4,8 @@
  * unqualified SQL runs here and on PGlite.
  */
 import pg from 'pg';
-import { closedError, translateError } from './errors.js';
+import { translateError } from './errors.js';
+import { WorkGate } from './gate.js';
 import { PG_TYPES } from './parsers.js';
 import type { Row, SqlBackend, SqlClient } from './sql.js';
 
@@ -29,10 +30,9 @@ export function connectionConfig(url: string, schema: string): pg.ClientConfig {
 }
 
 /** Wraps one checked-out connection, or the pool (each query on any idle connection). */
-function wrap(target: pg.Pool | pg.PoolClient, isClosed: () => boolean): SqlClient {
+function wrap(target: pg.Pool | pg.PoolClient): SqlClient {
   return {
     async query<R = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      if (isClosed()) throw closedError();
       try {
         return (await target.query(text, params as unknown[])).rows as R[];
       } catch (error) {
@@ -40,7 +40,6 @@ function wrap(target: pg.Pool | pg.PoolClient, isClosed: () => boolean): SqlClie
       }
     },
     async exec(script: string): Promise<void> {
-      if (isClosed()) throw closedError();
       try {
         await target.query(script); // no parameters: the simple protocol, which allows several statements
       } catch (error) {
@@ -59,12 +58,10 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
   // An idle connection that drops is replaced on the next checkout; say so instead of crashing.
   pool.on('error', (error) => options.onNotice?.(`PostgreSQL: an idle store connection failed: ${error.message}`));
 
-  let closed = false;
-  const isClosed = () => closed;
-  const client = wrap(pool, isClosed);
+  const gate = new WorkGate();
+  const pooled = wrap(pool);
 
   async function checkout(): Promise<pg.PoolClient> {
-    if (closed) throw closedError();
     return pool.connect().catch((error: unknown) => {
       throw translateError(error);
     });
@@ -72,11 +69,11 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
 
   return {
     kind: 'postgres',
-    query: client.query,
-    exec: client.exec,
-    async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
+    query: (text, params) => gate.run(() => pooled.query(text, params)),
+    exec: (script) => gate.run(() => pooled.exec(script)),
+    transaction: (work) => gate.run(async () => {
       const connection = await checkout();
-      const tx = wrap(connection, isClosed);
+      const tx = wrap(connection);
       // A connection whose ROLLBACK failed is in an unknown state: destroy it, never reuse it.
       let broken: Error | undefined;
       try {
@@ -92,24 +89,22 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
       } finally {
         connection.release(broken);
       }
-    },
-    async session<T>(work: (session: SqlClient) => Promise<T>): Promise<T> {
+    }),
+    session: (work) => gate.run(async () => {
       const connection = await checkout();
       // After a failure the session may still hold locks or an open transaction: destroy it.
       let broken: Error | undefined;
       try {
-        return await work(wrap(connection, isClosed));
+        return await work(wrap(connection));
       } catch (error) {
         broken = error instanceof Error ? error : new Error(String(error));
         throw error;
       } finally {
         connection.release(broken);
       }
-    },
+    }),
     async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await pool.end();
+      if (await gate.close()) await pool.end();
     },
   };
 }

@@ -43,11 +43,10 @@ export async function startTestGateway(yaml: string, options: { threads?: number
   const log: Logger = createLogger({ AILB_LOG_LEVEL: 'debug' }, (line) => logs.push(line));
   const store = options.store;
   const schema = store?.backend === 'postgres' ? (store.schema ?? uniqueSchema('t_gw')) : undefined;
-  const env = { ...process.env, DATABASE_URL: store?.backend === 'postgres' ? postgresUrl() : '' };
   const control =
     store === undefined
       ? null
-      : await ControlService.open({ config, dataDir: dir, env, log, schema, pgliteDir: store.pgliteDir ?? 'memory://', rotationIntervalMs: 500 });
+      : await ControlService.open({ config, dataDir: dir, env: process.env, log, schema, databaseUrl: store.backend === 'postgres' ? postgresUrl() : null, pgliteDir: store.pgliteDir ?? 'memory://', rotationIntervalMs: 500 });
   const gateway = await Gateway.start({ config, host: '127.0.0.1', port: 0, threads: options.threads ?? 2, version: 'test', log, control });
   return {
     gateway,
