@@ -45,6 +45,8 @@ export interface ControlServiceOptions {
   /** Tests: a schema of their own (PostgreSQL) and `memory://` PGlite. */
   readonly schema?: string;
   readonly pgliteDir?: string;
+  /** Tests: a PGlite tarball new databases start from (see StoreOptions.pgliteInitialDataDir). */
+  readonly pgliteInitialDataDir?: string;
   /** How often the rotation job looks for keys due, ms (default 60 s). */
   readonly rotationIntervalMs?: number;
 }
@@ -99,6 +101,7 @@ export class ControlService {
       schema: options.schema ?? (options.env.AILB_DATABASE_SCHEMA || undefined),
       poolSize: typeof poolLimit === 'number' ? poolLimit : undefined,
       onNotice: (line) => options.log.info(line),
+      pgliteInitialDataDir: options.pgliteInitialDataDir,
     };
     const store = await openStore(storeOptions);
     const service = new ControlService(store, options);

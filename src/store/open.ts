@@ -43,7 +43,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     backend = openPostgresBackend({ url: databaseUrl, schema, poolSize: options.poolSize, onNotice });
   } else {
     location = options.dataDir;
-    backend = await openPgliteBackend({ dataDir: options.dataDir, schema, onNotice });
+    backend = await openPgliteBackend({ dataDir: options.dataDir, schema, onNotice, initialDataDir: options.pgliteInitialDataDir });
   }
   try {
     await migrate(backend, schema);

@@ -5,7 +5,7 @@
  *
  * A directory must be opened by one process at a time (PGlite has no cross-process locking).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { translateError } from './errors.js';
@@ -16,6 +16,11 @@ import { quoteIdent, type Row, type SqlBackend, type SqlClient } from './sql.js'
 export interface PgliteBackendOptions {
   /** A directory (created when missing) or `memory://`. */
   readonly dataDir: string;
+  /**
+   * A tarball made by PGlite's dumpDataDir() to start a new database from, instead of creating
+   * one (which takes seconds): used only when the database does not exist yet.
+   */
+  readonly initialDataDir?: string;
   readonly schema: string;
   readonly onNotice?: (line: string) => void;
 }
@@ -47,13 +52,16 @@ function wrap(target: PGlite | Transaction): SqlClient {
 /** Opens (and on first use initialises) the PGlite database and points search_path at `schema`. */
 export async function openPgliteBackend(options: PgliteBackendOptions): Promise<SqlBackend> {
   const { dataDir, schema } = options;
+  let isNew = isMemoryDir(dataDir);
   if (!isMemoryDir(dataDir)) {
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    isNew = !existsSync(path.join(dataDir, 'PG_VERSION'));
+    if (isNew && options.initialDataDir === undefined) {
       options.onNotice?.(`creating the embedded PGlite database in ${dataDir} (first start only, takes several seconds)`);
     }
     mkdirSync(dataDir, { recursive: true });
   }
-  const db = await PGlite.create(dataDir, { parsers: { ...TYPE_PARSERS } }).catch((error: unknown) => {
+  const loadDataDir = isNew && options.initialDataDir !== undefined ? new Blob([readFileSync(options.initialDataDir)]) : undefined;
+  const db = await PGlite.create(dataDir, { parsers: { ...TYPE_PARSERS }, loadDataDir }).catch((error: unknown) => {
     throw new Error(`cannot open the embedded PGlite database in ${dataDir}: ${(error as Error).message}`, { cause: error });
   });
   await db.exec(`SET search_path TO ${quoteIdent(schema)}`);

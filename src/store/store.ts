@@ -1,4 +1,5 @@
 /** A Store: the repositories over a backend's pool, plus transactions, events, ping and close. */
+import { closedError } from './errors.js';
 import type { StoreEvents } from './events.js';
 import { createRepositories } from './repositories.js';
 import type { SqlBackend } from './sql.js';
@@ -46,11 +47,13 @@ export class SqlStore implements Store {
     return this.sql.transaction((client) => work(createRepositories(client)));
   }
 
-  notify(payload: string): Promise<void> {
-    return this.events.notify(payload);
+  async notify(payload: string): Promise<void> {
+    if (this.closing !== null) throw closedError();
+    await this.events.notify(payload);
   }
 
-  listen(onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+  async listen(onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    if (this.closing !== null) throw closedError();
     return this.events.listen(onPayload);
   }
 

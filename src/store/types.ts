@@ -370,6 +370,11 @@ export interface StoreOptions {
   readonly schema?: string;
   /** Connection pool size for PostgreSQL (general_settings.database_connection_pool_limit). */
   readonly poolSize?: number;
+  /**
+   * PGlite: a dumpDataDir() tarball a new database starts from instead of being created (tests
+   * use one made once per machine; creating a database takes seconds).
+   */
+  readonly pgliteInitialDataDir?: string;
   /** Called with progress lines worth showing on the console (e.g. PGlite's first start). */
   readonly onNotice?: (line: string) => void;
 }

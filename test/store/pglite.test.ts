@@ -69,6 +69,10 @@ test('PGlite: memory:// is a throwaway database in the default schema', async ()
     assert.equal(store.location, 'memory://');
     const key = await store.keys.insert(keyRecord());
     assert.deepEqual(await store.keys.findByToken(key.token), key);
+    // Regression: close() under a running query must let it answer, not leave it pending.
+    const [found] = await Promise.all([store.keys.findByToken(key.token), store.close()]);
+    assert.equal(found?.token, key.token);
+    await assert.rejects(store.listen(() => undefined), /the store is closed/);
   } finally {
     await store.close();
   }

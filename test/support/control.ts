@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
 import { MASTER_KEY } from './gateway.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -38,7 +39,12 @@ general_settings:
 
 export async function startControlPlane(backend: Backend, routes: readonly AdminRouteDef[], yaml = DEFAULT_YAML): Promise<TestControlPlane> {
   const schema = `t_cp_${randomBytes(6).toString('hex')}`;
-  const store = await openStore({ databaseUrl: backend === 'postgres' ? POSTGRES_URL : null, dataDir: 'memory://', schema });
+  const store = await openStore({
+    databaseUrl: backend === 'postgres' ? POSTGRES_URL : null,
+    dataDir: 'memory://',
+    schema,
+    pgliteInitialDataDir: backend === 'pglite' ? await pgliteTemplate() : undefined,
+  });
   const config: GatewayConfig = parseConfigText(yaml, 'test-config.yaml', { ...process.env }).config;
   const invalidations: InvalidationScope[] = [];
   let callCount = 0;

@@ -9,6 +9,7 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { ControlService } from '../../src/control/service.js';
 import { Gateway } from '../../src/server/gateway.js';
+import { pgliteTemplate } from './pglite-template.js';
 import { dropSchema, postgresUrl, uniqueSchema } from './postgres.js';
 
 export const MASTER_KEY = 'sk-test-master-0123456789';
@@ -46,7 +47,7 @@ export async function startTestGateway(yaml: string, options: { threads?: number
   const control =
     store === undefined
       ? null
-      : await ControlService.open({ config, dataDir: dir, env: process.env, log, schema, databaseUrl: store.backend === 'postgres' ? postgresUrl() : null, pgliteDir: store.pgliteDir ?? 'memory://', rotationIntervalMs: 500 });
+      : await ControlService.open({ config, dataDir: dir, env: process.env, log, schema, databaseUrl: store.backend === 'postgres' ? postgresUrl() : null, pgliteDir: store.pgliteDir ?? 'memory://', pgliteInitialDataDir: store.backend === 'pglite' ? await pgliteTemplate() : undefined, rotationIntervalMs: 500 });
   const gateway = await Gateway.start({ config, host: '127.0.0.1', port: 0, threads: options.threads ?? 2, version: 'test', log, control });
   return {
     gateway,

@@ -1,0 +1,14 @@
+import { PGlite } from '@electric-sql/pglite';
+import { writeFileSync, readFileSync } from 'node:fs';
+let t=performance.now();
+const db=new PGlite('memory://'); await db.waitReady;
+console.log('fresh', (performance.now()-t).toFixed(0));
+const dump = await db.dumpDataDir('none');
+const buf = Buffer.from(await dump.arrayBuffer());
+writeFileSync('/tmp/pgl-template.tar', buf); console.log('dump bytes', buf.length);
+await db.close();
+t=performance.now();
+const blob = new Blob([readFileSync('/tmp/pgl-template.tar')]);
+const db2=new PGlite('memory://', { loadDataDir: blob }); await db2.waitReady;
+console.log('from template', (performance.now()-t).toFixed(0));
+console.log((await db2.query('select 1 as x')).rows);
