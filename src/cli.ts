@@ -125,26 +125,22 @@ async function start(options: StartOptions, log: Logger): Promise<number> {
     log.warn('no master key set (general_settings.master_key or AILB_MASTER_KEY): every request is let in');
   }
 
-  let control: ControlService;
-  try {
-    control = await ControlService.open({ config, dataDir: path.resolve(process.env.AILB_DATA_DIR || '.ailb'), env: process.env, log });
-  } catch (error) {
-    process.stderr.write(`ailb: could not open the store: ${(error as Error).message}\n`);
-    return 1;
-  }
+  // The store opens while the event-loop threads start: each takes hundreds of ms.
+  const control = ControlService.open({ config, dataDir: path.resolve(process.env.AILB_DATA_DIR || '.ailb'), env: process.env, log });
   let gateway: Gateway;
   try {
     gateway = await Gateway.start({ config, host: options.host, port: options.port, threads: options.threads, version: VERSION, log, control });
   } catch (error) {
-    process.stderr.write(`ailb: ${(error as Error).message}\n`);
-    await control.close();
+    const storeFailed = await control.then(() => false, () => true);
+    process.stderr.write(`ailb: ${storeFailed ? 'could not open the store: ' : ''}${(error as Error).message}\n`);
     return 1;
   }
   const readyMs = performance.now() - startedAt;
   for (let i = 0; i < options.threads; i++) {
     process.stdout.write(`ailb: thread ${i} listening on http://${options.host}:${gateway.port}\n`);
   }
-  process.stdout.write(`ailb: store ${control.store.backend} at ${control.store.location}\n`);
+  const store = gateway.control!.store;
+  process.stdout.write(`ailb: store ${store.backend} at ${store.location}\n`);
   process.stdout.write(`ailb: ${summary(gateway.currentConfig)}; ${options.threads} thread(s); ready in ${readyMs.toFixed(0)} ms\n`);
 
   const watcher =

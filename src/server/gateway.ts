@@ -20,8 +20,11 @@ export interface GatewayOptions {
   readonly threads: number;
   readonly version: string;
   readonly log: Logger;
-  /** The control plane (store, virtual keys, management routes); null runs on the master key alone. */
-  readonly control?: ControlService | null;
+  /**
+   * The control plane (store, virtual keys, management routes); null runs on the master key
+   * alone. A promise lets the threads start while the store opens (both take hundreds of ms).
+   */
+  readonly control?: ControlService | Promise<ControlService> | null;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -60,7 +63,7 @@ export class Gateway {
   private readonly log: Logger;
   private readonly snapshotWaiters = new Map<number, (snapshot: object[]) => void>();
   private nextSnapshotId = 1;
-  private readonly control: ControlService | null;
+  readonly control: ControlService | null;
   private readonly invalidationWaiters = new Map<number, { readonly thread: ThreadHandle; readonly resolve: () => void }>();
   private nextInvalidationId = 1;
   private stopping: Promise<void> | null = null;
@@ -89,30 +92,36 @@ export class Gateway {
     // uWS threads share a port through SO_REUSEPORT, which only works on a port number known
     // up front: port 0 is resolved to a free port first. Threads then start in parallel.
     const port = options.port === 0 ? await findFreePort(options.host) : options.port;
-    const control = options.control ?? null;
-    const config = control === null ? options.config : control.setFileConfig(options.config);
-    const starts = Array.from({ length: options.threads }, (_, index) => startThread({ ...options, config }, index, port, control !== null));
-    const results = await Promise.allSettled(starts);
+    const controlPending = options.control === undefined || options.control === null ? null : Promise.resolve(options.control);
+    const starts = Array.from({ length: options.threads }, (_, index) => startThread(options, index, port, controlPending !== null));
+    const [results, controlResult] = await Promise.all([
+      Promise.allSettled(starts),
+      controlPending === null ? null : controlPending.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })),
+    ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) {
+    if (failed !== undefined || (controlResult !== null && !controlResult.ok)) {
       await Promise.all(
         results.map((r) => (r.status === 'fulfilled' ? stopStartedThread(r.value.handle) : Promise.resolve())),
       );
-      throw failed.reason;
+      if (controlResult?.ok) await controlResult.value.close();
+      throw failed !== undefined ? failed.reason : (controlResult as { error: unknown }).error;
     }
+    const control = controlResult === null ? null : (controlResult as { value: ControlService }).value;
+    const config = control === null ? options.config : control.setFileConfig(options.config);
     const started = results.map((r) => (r as PromiseFulfilledResult<StartedThread>).value);
     const threads = started.map((s) => s.handle);
-    const early = new Map(started.map((s) => [s.handle, s.buffered] as const));
     const gateway = new Gateway(config, port, threads, options.log, control);
-    for (const [handle, messages] of early) for (const m of messages) gateway.onMessage(handle, m);
+    // Messages a thread sent before the gateway took it over (a request that came early).
+    for (const thread of started) for (const m of thread.takeOver()) gateway.onMessage(thread.handle, m);
     if (control !== null) {
+      // The threads started on the file's models; add the store's before saying ready.
+      if (config.modelList.length !== options.config.modelList.length) gateway.serve(config);
       await control.attach({
         invalidateThreads: (scope) => gateway.invalidateThreads(scope),
         applyConfig: (next) => gateway.serve(next),
-        storeStatus: (connected) => {
-          for (const thread of gateway.threads) thread.send({ type: 'store-status', connected });
-        },
+        storeStatus: (connected) => gateway.storeStatus(connected),
       });
+      gateway.storeStatus(true);
     }
     return gateway;
   }
@@ -123,6 +132,10 @@ export class Gateway {
    */
   reload(config: GatewayConfig): void {
     this.serve(this.control === null ? config : this.control.setFileConfig(config));
+  }
+
+  private storeStatus(connected: boolean): void {
+    for (const thread of this.threads) thread.send({ type: 'store-status', connected });
   }
 
   private serve(config: GatewayConfig): void {
@@ -266,8 +279,8 @@ function findFreePort(host: string): Promise<number> {
 
 interface StartedThread {
   readonly handle: ThreadHandle;
-  /** Messages that arrived before the Gateway took over the thread's port. */
-  readonly buffered: WorkerToMain[];
+  /** Stops buffering the thread's messages and returns those that arrived before the Gateway took over. */
+  takeOver(): WorkerToMain[];
 }
 
 /** Drains a thread that started while a sibling failed to; it has no requests yet. */
@@ -282,11 +295,18 @@ function startThread(options: GatewayOptions, index: number, port: number, contr
   const handle = new ThreadHandle(worker, index);
   return new Promise((resolve, reject) => {
     const buffered: WorkerToMain[] = [];
+    const buffer = (message: WorkerToMain) => buffered.push(message);
+    const takeOver = () => {
+      worker.off('message', buffer);
+      return buffered.splice(0);
+    };
     const onMessage = (message: WorkerToMain) => {
       if (message.type === 'listening') {
         worker.off('message', onMessage);
         worker.off('error', onError);
-        resolve({ handle, buffered });
+        // Keep every later message until the Gateway listens itself (the store may still be opening).
+        worker.on('message', buffer);
+        resolve({ handle, takeOver });
       } else if (message.type === 'listen-failed') {
         worker.off('message', onMessage);
         worker.off('error', onError);

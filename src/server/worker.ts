@@ -55,7 +55,8 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     this.port = port;
     this.version = init.version;
     this.runtime = new Runtime(init.config);
-    this.storeConnected = init.controlPlane ? true : null;
+    // Not ready until the main thread says the store is open (it may still be opening).
+    this.storeConnected = init.controlPlane ? false : null;
     this.keys = init.controlPlane ? new ThreadKeyCache((kind, key, done) => this.lookup(kind, key, done)) : null;
     this.forwardAdmin = init.controlPlane ? (request) => this.adminCall(request) : null;
     this.pipeline = new InferencePipeline(
