@@ -27,6 +27,7 @@ COPY --from=build /app/build/Release/ailb_native.node ./build/Release/ailb_nativ
 COPY --from=build /app/dist/src ./dist/src
 COPY docs ./docs
 RUN mkdir -p /var/lib/ailb && chown node:node /var/lib/ailb
+VOLUME ["/var/lib/ailb"]
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
