@@ -75,8 +75,9 @@ export interface AdminContext {
   /** Clock for expiry and rotation (tests may move it). */
   now(): Date;
   /**
-   * Records one mutation in the audit log. `before`/`after` are redacted here (key tokens,
-   * passwords and credentials are masked) before they are written.
+   * Records one mutation in the audit log. `before`/`after` are redacted here (raw `sk-` keys,
+   * passwords and credentials are masked; key digests are kept: they name the key, they do not
+   * open it) before they are written.
    */
   audit(action: string, targetType: string, targetId: string, before: object | null, after: object | null, tx?: Repositories): Promise<void>;
   /**
