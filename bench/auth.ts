@@ -9,7 +9,7 @@
 
 import { parseConfigText } from '../src/config/load.js';
 import { toAuthRecord } from '../src/control/auth-record.js';
-import { hashKey } from '../src/control/key-material.js';
+import { hashKey, newKeyRecord } from '../src/control/key-material.js';
 import { createAccessStage } from '../src/pipeline/access/stage.js';
 import { ThreadKeyCache } from '../src/pipeline/auth/key-cache.js';
 import { createAuthStage } from '../src/pipeline/auth/stage.js';
@@ -34,16 +34,7 @@ general_settings: { master_key: ${MASTER} }
 const runtime = new Runtime(config);
 
 function keyRecord(): KeyRecord {
-  const now = new Date().toISOString();
-  return {
-    token: hashKey(VIRTUAL), key_name: 'sk-...stuv', key_alias: 'bench', user_id: null, team_id: null, models: ['gpt-4o'],
-    max_budget: null, soft_budget: null, budget_duration: null, budget_reset_at: null, spend: 0, tpm_limit: null, rpm_limit: null,
-    max_parallel_requests: null, model_rpm_limit: {}, model_tpm_limit: {}, model_max_budget: {}, temp_budget_increase: null,
-    temp_budget_expiry: null, metadata: {}, tags: [], permissions: {}, allowed_routes: [], allowed_ips: [], aliases: {}, guardrails: [],
-    blocked: false, expires: null, key_type: 'default', auto_rotate: false, rotation_interval: null, key_rotation_at: null,
-    last_rotation_at: null, rotation_count: 0, budget_id: null, previous_token: null, previous_token_expires: null,
-    created_at: now, updated_at: now, created_by: null, updated_by: null,
-  };
+  return newKeyRecord(VIRTUAL, new Date(), null, { key_alias: 'bench', models: ['gpt-4o'] });
 }
 
 // The main thread's answer, given at once: the cache is filled before timing starts.

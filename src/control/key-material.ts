@@ -7,6 +7,7 @@
  * microseconds on every request. Slow hashing (scrypt) is kept for user passwords, which are not.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { KeyPatch, KeyRecord } from '../store/types.js';
 
 export function generateRawKey(): string {
   return 'sk-' + randomBytes(32).toString('base64url');
@@ -27,4 +28,56 @@ export function tokenOf(keyOrHash: string): string {
 /** `sk-...abcd`: enough to recognise a key in a list, never enough to use it. */
 export function keyDisplayName(raw: string): string {
   return `sk-...${raw.slice(-4)}`;
+}
+
+/**
+ * A new key's record: every field at its default (no limits, every model, never expires), then
+ * `fields` on top. Identity, rotation history and timestamps are not the caller's to set.
+ */
+export function newKeyRecord(raw: string, at: Date, actor: string | null, fields: KeyPatch = {}): KeyRecord {
+  const iso = at.toISOString();
+  return {
+    token: hashKey(raw),
+    key_name: keyDisplayName(raw),
+    key_alias: null,
+    user_id: null,
+    team_id: null,
+    models: [],
+    max_budget: null,
+    soft_budget: null,
+    budget_duration: null,
+    budget_reset_at: null,
+    spend: 0,
+    tpm_limit: null,
+    rpm_limit: null,
+    max_parallel_requests: null,
+    model_rpm_limit: {},
+    model_tpm_limit: {},
+    model_max_budget: {},
+    temp_budget_increase: null,
+    temp_budget_expiry: null,
+    metadata: {},
+    tags: [],
+    permissions: {},
+    allowed_routes: [],
+    allowed_ips: [],
+    aliases: {},
+    guardrails: [],
+    blocked: false,
+    expires: null,
+    key_type: 'default',
+    auto_rotate: false,
+    rotation_interval: null,
+    key_rotation_at: null,
+    last_rotation_at: null,
+    rotation_count: 0,
+    budget_id: null,
+    ...fields,
+    previous_token: null,
+    previous_token_expires: null,
+    created_at: iso,
+    updated_at: iso,
+    created_by: actor,
+    updated_by: actor,
+  };
 }

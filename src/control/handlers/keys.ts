@@ -12,7 +12,7 @@
 import { GatewayError } from '../../errors.js';
 import type { JsonObject, KeyListFilter, KeyPatch, KeyRecord, Repositories } from '../../store/types.js';
 import { addDuration, checkDuration } from '../duration.js';
-import { generateRawKey, hashKey, keyDisplayName, tokenOf } from '../key-material.js';
+import { generateRawKey, hashKey, keyDisplayName, newKeyRecord, tokenOf } from '../key-material.js';
 import { canManageKey, canReadEverything, canSeeKey, isAdmin, isTeamAdmin } from '../ownership.js';
 import type { AdminContext, AdminRouteDef, Caller } from '../types.js';
 import { optionalString, optionalStringArray, paging, requiredString } from '../validate.js';
@@ -77,50 +77,7 @@ async function generate(ctx: AdminContext): Promise<unknown> {
   const patch = readKeyFields(ctx.body, now, null);
   if (!isAdmin(caller) && patch.user_id === undefined) patch.user_id = caller.userId;
   const actor = actorOf(caller);
-  const record: KeyRecord = {
-    token,
-    key_name: keyDisplayName(raw),
-    key_alias: null,
-    user_id: null,
-    team_id: null,
-    models: [],
-    max_budget: null,
-    soft_budget: null,
-    budget_duration: null,
-    budget_reset_at: null,
-    spend: 0,
-    tpm_limit: null,
-    rpm_limit: null,
-    max_parallel_requests: null,
-    model_rpm_limit: {},
-    model_tpm_limit: {},
-    model_max_budget: {},
-    temp_budget_increase: null,
-    temp_budget_expiry: null,
-    metadata: {},
-    tags: [],
-    permissions: {},
-    allowed_routes: [],
-    allowed_ips: [],
-    aliases: {},
-    guardrails: [],
-    blocked: false,
-    expires: null,
-    key_type: 'default',
-    auto_rotate: false,
-    rotation_interval: null,
-    key_rotation_at: null,
-    last_rotation_at: null,
-    rotation_count: 0,
-    budget_id: null,
-    ...patch,
-    previous_token: null,
-    previous_token_expires: null,
-    created_at: nowIso,
-    updated_at: nowIso,
-    created_by: actor,
-    updated_by: actor,
-  };
+  const record: KeyRecord = newKeyRecord(raw, now, actor, patch);
   await checkPlacement(ctx, null, record);
 
   const inserted = await ctx.store.transaction(async (tx) => {

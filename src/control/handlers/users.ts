@@ -23,7 +23,7 @@ import {
   type UserRole,
 } from '../../store/types.js';
 import { addDuration, checkDuration } from '../duration.js';
-import { generateRawKey, hashKey, keyDisplayName } from '../key-material.js';
+import { generateRawKey, newKeyRecord } from '../key-material.js';
 import { canSeeUser } from '../ownership.js';
 import { hashPassword } from '../passwords.js';
 import type { AdminContext, AdminRouteDef, Caller, InvalidationScope } from '../types.js';
@@ -229,50 +229,7 @@ function readTeams(body: JsonObject): Array<{ team_id: string; role: TeamRole }>
 
 /** The key /user/new creates for its user: no limits of its own, the user's model allowlist. */
 function userKeyRecord(raw: string, user: UserRecord, now: Date, createdBy: string): KeyRecord {
-  const at = now.toISOString();
-  return {
-    token: hashKey(raw),
-    key_name: keyDisplayName(raw),
-    key_alias: null,
-    user_id: user.user_id,
-    team_id: null,
-    models: [...user.models],
-    max_budget: null,
-    soft_budget: null,
-    budget_duration: null,
-    budget_reset_at: null,
-    spend: 0,
-    tpm_limit: null,
-    rpm_limit: null,
-    max_parallel_requests: null,
-    model_rpm_limit: {},
-    model_tpm_limit: {},
-    model_max_budget: {},
-    temp_budget_increase: null,
-    temp_budget_expiry: null,
-    metadata: {},
-    tags: [],
-    permissions: {},
-    allowed_routes: [],
-    allowed_ips: [],
-    aliases: {},
-    guardrails: [],
-    blocked: false,
-    expires: null,
-    key_type: 'default',
-    auto_rotate: false,
-    rotation_interval: null,
-    key_rotation_at: null,
-    last_rotation_at: null,
-    rotation_count: 0,
-    budget_id: null,
-    previous_token: null,
-    previous_token_expires: null,
-    created_at: at,
-    updated_at: at,
-    created_by: createdBy,
-    updated_by: createdBy,
-  };
+  return newKeyRecord(raw, now, createdBy, { user_id: user.user_id, models: [...user.models] });
 }
 
 async function createUser(ctx: AdminContext): Promise<unknown> {
