@@ -17,6 +17,8 @@ import { ControlPlane } from './control-plane.js';
 import { ALL_ROUTES } from './handlers/index.js';
 import { KeyDirectory } from './key-directory.js';
 import { startRotationJob } from './rotation.js';
+import { resolveRedisUrl } from '../config/redis.js';
+import { openRedisEvents, type RedisEvents } from './redis-events.js';
 import type { SecretBox } from './secrets.js';
 import { loadStoreDeployments, mergeModelLists, secretBoxFor } from './store-models.js';
 import type { AdminRequest, AdminResponse, InvalidationScope } from './types.js';
@@ -73,12 +75,16 @@ export class ControlService {
   private readonly stoppers: Array<() => Promise<void> | void> = [];
   private readonly rotationIntervalMs: number;
   private readonly env: NodeJS.ProcessEnv;
+  /** Redis pub/sub for events between instances, when Redis is configured (besides NOTIFY). */
+  private redisEvents: RedisEvents | null = null;
+  private readonly schema: string;
 
   private constructor(store: Store, options: ControlServiceOptions) {
     this.store = store;
     this.fileConfig = options.config;
     this.log = options.log;
     this.env = options.env;
+    this.schema = options.schema ?? (options.env.AILB_DATABASE_SCHEMA || 'public');
     this.rotationIntervalMs = options.rotationIntervalMs ?? 60_000;
     this.secretBox = makeSecretBox(options);
     this.directory = new KeyDirectory(store);
@@ -119,6 +125,12 @@ export class ControlService {
     this.hooks = hooks;
     const unlisten = await this.store.listen((payload) => this.onEvent(payload));
     this.stoppers.push(unlisten);
+    const redisUrl = resolveRedisUrl(this.fileConfig, this.env);
+    if (redisUrl !== null) {
+      const events = openRedisEvents(redisUrl, `ailb:events:${this.schema}`, this.log, (payload) => this.onEvent(payload));
+      this.redisEvents = events;
+      this.stoppers.push(() => events.close());
+    }
     const rotation = startRotationJob({
       store: this.store,
       now: () => new Date(),
@@ -160,12 +172,23 @@ export class ControlService {
   async invalidate(scope: InvalidationScope): Promise<void> {
     this.directory.invalidate(scope);
     await this.hooks?.invalidateThreads(scope);
-    const payload: EventPayload = { origin: this.instanceId, scope };
-    try {
-      await this.store.notify(JSON.stringify(payload));
-    } catch (error) {
-      this.log.error('could not notify other instances of a change', { error: (error as Error).message });
+    await this.broadcast({ origin: this.instanceId, scope });
+  }
+
+  /**
+   * Tells every other instance, through the store's channel and Redis when configured (an instance
+   * that hears it twice applies it twice, which is harmless: invalidation is idempotent).
+   */
+  private async broadcast(event: EventPayload | { origin: string; scope: { kind: 'models' } }): Promise<void> {
+    const payload = JSON.stringify(event);
+    const roads: Promise<void>[] = [
+      this.store.notify(payload).catch((error: Error) => this.log.error('could not notify other instances through the store', { error: error.message })),
+    ];
+    const redis = this.redisEvents;
+    if (redis !== null) {
+      roads.push(redis.publish(payload).catch((error: Error) => this.log.error('could not notify other instances through Redis', { error: error.message })));
     }
+    await Promise.all(roads);
   }
 
   async close(): Promise<void> {
@@ -199,9 +222,7 @@ export class ControlService {
   private async reloadModels(broadcast = true): Promise<void> {
     await this.loadModels();
     this.hooks?.applyConfig(this.effectiveConfig());
-    if (broadcast) {
-      await this.store.notify(JSON.stringify({ origin: this.instanceId, scope: { kind: 'models' } }));
-    }
+    if (broadcast) await this.broadcast({ origin: this.instanceId, scope: { kind: 'models' } });
   }
 }
 

@@ -10,7 +10,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { GatewayError } from '../errors.js';
 import { countChatTokensAsync, countTokensAsync, encodingForModel } from '../native/index.js';
-import { checkMasterKey } from '../pipeline/auth/stage.js';
+import { authenticate } from './authenticate.js';
 import type { ThreadState } from './http-app.js';
 import { readPresentedKey, sendJson } from './http-util.js';
 import { readBody } from './read-body.js';
@@ -24,14 +24,16 @@ export function onTokenCounter(state: ThreadState, res: HttpResponse, req: HttpR
     abort.aborted = true;
   });
   const fail = (error: GatewayError) => {
-    if (!abort.aborted) sendJson(res, error.status, error.toOpenAIBody(), state.draining);
+    if (!abort.aborted) res.cork(() => sendJson(res, error.status, error.toOpenAIBody(), state.draining));
   };
   readBody(res, abort, contentLength, runtime.maxBodyBytes, (body, length) => {
-    const refused = checkMasterKey(runtime, presented);
-    if (refused !== null) {
-      fail(refused);
-      return;
-    }
+    authenticate(runtime, state.keys, presented, res, '/utils/token_counter', (refused) => {
+      if (refused !== null) fail(refused);
+      else count(body, length);
+    });
+  }, fail);
+
+  function count(body: Buffer, length: number): void {
     let request: TokenCounterRequest;
     const bytes = body.subarray(0, length);
     try {
@@ -55,11 +57,11 @@ export function onTokenCounter(state: ThreadState, res: HttpResponse, req: HttpR
           encoding,
           estimated: estimate,
         };
-        sendJson(res, 200, JSON.stringify(answer), state.draining);
+        res.cork(() => sendJson(res, 200, JSON.stringify(answer), state.draining));
       },
       (error: unknown) => fail(new GatewayError('internal_error', `Could not count tokens: ${String(error)}`)),
     );
-  }, fail);
+  }
 }
 
 interface TokenCounterRequest {

@@ -142,10 +142,15 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.deepEqual(await chat(gw, userKey, 'gpt-4o-mini'), { status: 403, type: 'user_blocked' });
     });
 
-    test('/v1/models lists what the key may use', { skip }, async () => {
+    test('/v1/models lists what the key may use; /utils/token_counter takes it', { skip }, async () => {
       const { json } = await admin(gw, 'POST', '/key/generate', { models: ['gpt-4o-mini'] });
       const listed = await client(gw, json.key).models.list();
       assert.deepEqual(listed.data.map((m) => m.id), ['gpt-4o-mini']);
+      // The token counter takes the same keys.
+      const counted = await admin(gw, 'POST', '/utils/token_counter', { model: 'gpt-4o-mini', prompt: 'hello world' }, json.key);
+      assert.equal(counted.status, 200, JSON.stringify(counted.json));
+      assert.equal(counted.json.total_tokens, 2);
+      assert.equal((await admin(gw, 'POST', '/utils/token_counter', { model: 'gpt-4o-mini', prompt: 'x' }, 'sk-not-a-key')).status, 401);
     });
 
     test('a blocked end user is refused; allowed_ips and allowed_routes are enforced', { skip }, async () => {
