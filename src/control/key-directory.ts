@@ -9,6 +9,7 @@
 import type { InvalidationScope } from './types.js';
 import { toAuthRecord, type AuthRecord, type CustomerAuthRecord } from './auth-record.js';
 import type { Store } from '../store/types.js';
+import { setBounded } from './bounded-cache.js';
 
 /** How long a "no such key" answer is trusted, ms: long enough to absorb a burst of bad keys. */
 export const NEGATIVE_TTL_MS = 2_000;
@@ -55,7 +56,9 @@ export class KeyDirectory {
     if (cached !== undefined && cached.expiresAt > this.now()) return cached.value;
     const generation = this.generation;
     const record = await this.store.customers.get(userId);
-    if (generation === this.generation) this.customers.set(userId, { value: record, expiresAt: this.now() + (record === null ? NEGATIVE_TTL_MS : POSITIVE_TTL_MS) });
+    if (generation === this.generation) {
+      setBounded(this.customers, userId, { value: record, expiresAt: this.now() + (record === null ? NEGATIVE_TTL_MS : POSITIVE_TTL_MS) }, this.now());
+    }
     return record;
   }
 
@@ -93,7 +96,7 @@ export class KeyDirectory {
       record = toAuthRecord(key, user, team, membership);
     }
     if (generation === this.generation) {
-      this.keys.set(token, { value: record, expiresAt: this.now() + (record === null ? NEGATIVE_TTL_MS : POSITIVE_TTL_MS) });
+      setBounded(this.keys, token, { value: record, expiresAt: this.now() + (record === null ? NEGATIVE_TTL_MS : POSITIVE_TTL_MS) }, this.now());
     }
     return record;
   }

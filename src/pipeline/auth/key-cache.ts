@@ -8,6 +8,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import type { AuthRecord, CustomerAuthRecord } from '../../control/auth-record.js';
+import { setBounded } from '../../control/bounded-cache.js';
 import { affects, NEGATIVE_TTL_MS, POSITIVE_TTL_MS } from '../../control/key-directory.js';
 import type { InvalidationScope } from '../../control/types.js';
 
@@ -80,7 +81,7 @@ export class ThreadKeyCache {
       if (error === null) {
         const record = value as AuthRecord | null;
         entry = { record, expiresAt: Date.now() + (record === null ? NEGATIVE_TTL_MS : POSITIVE_TTL_MS), ips: compileIps(record) };
-        if (generation === this.generation) this.keys.set(token, entry);
+        if (generation === this.generation) setBounded(this.keys, token, entry, Date.now());
       }
       for (const waiter of waiters) waiter(entry, error);
     });
@@ -101,7 +102,7 @@ export class ThreadKeyCache {
       if (error === null) {
         const record = value as CustomerAuthRecord | null;
         entry = { record, expiresAt: Date.now() + (record === null ? NEGATIVE_TTL_MS : POSITIVE_TTL_MS) };
-        if (generation === this.generation) this.customers.set(userId, entry);
+        if (generation === this.generation) setBounded(this.customers, userId, entry, Date.now());
       }
       for (const waiter of waiters) waiter(entry, error);
     });
