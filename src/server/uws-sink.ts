@@ -18,6 +18,21 @@ export function statusLine(status: number): string {
   return line;
 }
 
+/**
+ * Writes a response's headers with one call into uWS instead of one per header: each call crosses
+ * into C++ and copies both strings, and a response carries ~20 headers. uWS writes
+ * `name: value\r\n`, so the first header's value is extended with the others' lines.
+ *
+ * Contract: no name or value contains CR or LF. Ours never do; upstream values come from a
+ * response head that the parser refuses when it holds a bare CR or LF (response-parser.ts).
+ */
+export function writeHeaders(res: HttpResponse, headers: readonly string[]): void {
+  if (headers.length === 0) return;
+  let rest = headers[1];
+  for (let i = 2; i < headers.length; i += 2) rest += '\r\n' + headers[i] + ': ' + headers[i + 1];
+  res.writeHeader(headers[0], rest);
+}
+
 export interface AbortState {
   aborted: boolean;
 }
@@ -39,7 +54,7 @@ export class UwsSink implements ResponseSink {
     const res = this.res;
     res.cork(() => {
       res.writeStatus(statusLine(status));
-      for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i], headers[i + 1]);
+      writeHeaders(res, headers);
       res.end(body, this.closeAfter());
     });
   }
@@ -49,7 +64,7 @@ export class UwsSink implements ResponseSink {
     const res = this.res;
     res.cork(() => {
       res.writeStatus(statusLine(status));
-      for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i], headers[i + 1]);
+      writeHeaders(res, headers);
     });
   }
 

@@ -36,6 +36,8 @@ export class ProtocolError extends Error {
   readonly code = 'AILB_UPSTREAM_PROTOCOL';
 }
 
+const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
+
 export class ResponseParser {
   private state = State.Head;
   private sink: ResponseSink;
@@ -169,6 +171,9 @@ export class ResponseParser {
   }
 
   private parseHead(head: string): boolean {
+    // Lines end in CRLF; a bare CR or LF would let a header value carry a line of its own
+    // (headers are relayed as `llm_provider-*`): refuse the response instead.
+    if (BARE_CR_OR_LF.test(head)) return this.fail('bare CR or LF in the response head');
     // Status line: "HTTP/1.x NNN[ reason]". Parsed by position: it is on every response.
     const firstEnd = head.indexOf('\r\n');
     const statusLine = firstEnd < 0 ? head : head.slice(0, firstEnd);

@@ -146,3 +146,12 @@ test('an oversized head is refused', () => {
   for (let i = 0; i < 100 && outcome.error === null; i++) parser.push(Buffer.from(`x-filler: ${'a'.repeat(1000)}\r\n`));
   assert.match(outcome.error ?? '', /response head larger than/);
 });
+
+test('a bare CR or LF in the head is refused (a header value must not smuggle a line)', () => {
+  for (const raw of ['HTTP/1.1 200 OK\r\nX-A: one\ntwo\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\nX-A: one\rtwo\r\nContent-Length: 0\r\n\r\n']) {
+    const { sink, outcome } = collector();
+    new ResponseParser(sink).push(Buffer.from(raw, 'latin1'));
+    assert.equal(outcome.error, 'invalid upstream response: bare CR or LF in the response head');
+    assert.equal(outcome.status, 0);
+  }
+});
