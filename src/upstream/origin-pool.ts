@@ -70,6 +70,8 @@ export class OriginPool {
   private open = 0;
   private closed = false;
   private closeWaiters: (() => void)[] = [];
+  /** Closes connections idle past keepAliveMs; runs only while some connection is idle. */
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(origin: string, options: OriginPoolOptions = {}) {
     const url = new URL(origin);
@@ -102,6 +104,7 @@ export class OriginPool {
   /** Stops taking requests; resolves when every connection in use has finished its exchange. */
   close(): Promise<void> {
     this.closed = true;
+    this.stopSweeper();
     for (const connection of this.idle.splice(0)) connection.destroy();
     if (this.open === 0) return Promise.resolve();
     return new Promise((resolve) => this.closeWaiters.push(resolve));
@@ -133,8 +136,29 @@ export class OriginPool {
       connection.destroy();
       return;
     }
-    connection.idleSince(this.keepAliveMs);
+    connection.idleAt = performance.now();
     this.idle.push(connection);
+    // Keep-alive expiry is swept, not timed per connection: arming a socket timer on every
+    // release and disarming it on every reuse cost more than the rest of the pool's work.
+    if (this.sweeper === null) {
+      this.sweeper = setInterval(() => this.sweepIdle(), Math.max(10, Math.min(1000, this.keepAliveMs / 2)));
+      this.sweeper.unref();
+    }
+  }
+
+  private sweepIdle(): void {
+    const limit = performance.now() - this.keepAliveMs;
+    // Least recently used first: reuse takes from the end.
+    const expired = this.idle.filter((connection) => connection.idleAt <= limit);
+    for (const connection of expired) connection.destroy();
+    if (this.idle.length === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper !== null) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
   }
 
   /** @internal A connection is gone (closed, failed, or destroyed). */
@@ -243,6 +267,10 @@ class Connection implements ResponseSink {
   private gone = false;
   private keepAlive = true;
   private connectTimer: NodeJS.Timeout | null = null;
+  /** The socket's inactivity timeout now set (0: none); changed only when it must change. */
+  private socketTimeoutMs = 0;
+  /** performance.now() when the connection last went idle in the pool. */
+  idleAt = 0;
 
   constructor(pool: OriginPool, socket: net.Socket) {
     this.pool = pool;
@@ -264,12 +292,14 @@ class Connection implements ResponseSink {
     this.reused = reused;
     this.parser = new ResponseParser(this);
     exchange.attach(this);
-    this.socket.setTimeout(exchange.options.idleTimeoutMs);
+    this.setSocketTimeout(exchange.options.idleTimeoutMs);
     if (this.connected) this.write();
   }
 
-  idleSince(keepAliveMs: number): void {
-    this.socket.setTimeout(keepAliveMs);
+  private setSocketTimeout(ms: number): void {
+    if (ms === this.socketTimeoutMs) return;
+    this.socketTimeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   resume(): void {
@@ -300,7 +330,7 @@ class Connection implements ResponseSink {
     this.exchange = null;
     this.parser = null;
     if (this.keepAlive && !this.gone) {
-      this.socket.setTimeout(0);
+      this.setSocketTimeout(0);
       this.pool.release(this);
     } else {
       this.destroy();
@@ -380,7 +410,7 @@ class Connection implements ResponseSink {
 
   private onTimeout(): void {
     if (this.exchange === null) {
-      this.destroy(); // idle keep-alive expired
+      this.destroy(); // no exchange to fail: nothing should be waiting on this socket
       return;
     }
     const exchange = this.exchange;

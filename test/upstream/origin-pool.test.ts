@@ -129,6 +129,28 @@ describe('OriginPool over plain HTTP', () => {
     await pool.close();
   });
 
+  test('an idle connection is closed once keepAliveMs has passed, and a later request opens a new one', async () => {
+    mode = 'echo';
+    // Well under the server's own 200 ms keep-alive timeout, so the close can only be ours.
+    const pool = new OriginPool(origin, { keepAliveMs: 40 });
+    const mine = new Set<net.Socket>();
+    const track = (socket: net.Socket) => mine.add(socket);
+    server.on('connection', track);
+    try {
+      assert.equal((await exchange(pool, 'one')).status, 200);
+      assert.equal(mine.size, 1);
+      const [socket] = mine;
+      const deadline = Date.now() + 150;
+      while (!socket.destroyed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(socket.destroyed, 'the idle connection was not closed');
+      assert.equal((await exchange(pool, 'two')).status, 200);
+      assert.equal(mine.size, 2, 'the second request did not open a new connection');
+    } finally {
+      server.off('connection', track);
+      await pool.close();
+    }
+  });
+
   test('a stream arrives in pieces and completes', async () => {
     mode = 'stream';
     const pool = new OriginPool(origin);

@@ -53,9 +53,10 @@ export function callUpstream(ctx: RequestContext, sink: ResponseSink, observer: 
   const call = new UpstreamCall(ctx, sink, observer);
   const timeoutMs = ctx.stream ? deployment.spec.streamTimeoutMs : deployment.spec.timeoutMs;
   ctx.dispatchedAt = performance.now();
-  // A stream may run for a long time: its timeout bounds the wait for each next byte instead.
+  // A stream may run for a long time: its timeout bounds the wait for each next byte instead. A
+  // plain call has the whole-call timer below, so its connection needs no inactivity timer.
   const exchange = deployment.pool.request(
-    { path: deployment.pathPrefix + ctx.route.upstreamPath, headerBlock: deployment.headerBlock, body: ctx.upstreamBody!, idleTimeoutMs: timeoutMs },
+    { path: deployment.pathPrefix + ctx.route.upstreamPath, headerBlock: deployment.headerBlock, body: ctx.upstreamBody!, idleTimeoutMs: ctx.stream ? timeoutMs : 0 },
     call,
   );
   call.start(exchange, ctx.stream ? 0 : timeoutMs);
