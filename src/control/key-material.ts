@@ -6,7 +6,7 @@
  * so there is nothing to brute-force that a slow hash would protect, and authentication must cost
  * microseconds on every request. Slow hashing (scrypt) is kept for user passwords, which are not.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { KeyPatch, KeyRecord } from '../store/types.js';
 
 export function generateRawKey(): string {
@@ -14,7 +14,7 @@ export function generateRawKey(): string {
 }
 
 export function hashKey(raw: string): string {
-  return createHash('sha256').update(raw, 'utf8').digest('hex');
+  return hash('sha256', raw, 'hex');
 }
 
 /**

@@ -7,7 +7,7 @@
  * generations by origin, so a reload does not drop keep-alive connections, and a pool whose origin
  * disappears is closed once its in-flight requests finish.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { OriginPool } from '../upstream/origin-pool.js';
 import type { GatewayConfig, ModelDeployment } from '../config/types.js';
 
@@ -177,6 +177,7 @@ export function jsonStringContents(value: string): Buffer {
   return Buffer.from(quoted.slice(1, -1), 'utf8');
 }
 
+/** SHA-256 of a string's UTF-8 bytes. One-shot `crypto.hash` (no Hash object): half the cost of createHash per request. */
 export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
