@@ -187,5 +187,84 @@ CREATE INDEX audit_log_action ON audit_log (action);
 CREATE INDEX audit_log_target ON audit_log (target_type, target_id);
 `;
 
+/**
+ * Spend logs (docs/spend-logs.md): one row per request, LiteLLM's SpendLogs fields with
+ * snake_case columns (startTime → start_time…), range-partitioned by start_time into UTC days
+ * (`spend_logs_pYYYYMMDD`, made by spend_logs_ensure_partition) plus a default partition that
+ * catches any row whose day has none. The primary key must include the partition key, so it is
+ * (request_id, start_time): a retried row has both and is skipped by ON CONFLICT DO NOTHING.
+ * Indexes created on the parent are created on every partition, present and future.
+ */
+const SPEND_LOGS = `
+CREATE TABLE spend_logs (
+  request_id             text NOT NULL,
+  call_type              text NOT NULL DEFAULT '',
+  api_key                text NOT NULL DEFAULT '',
+  spend                  double precision NOT NULL DEFAULT 0,
+  total_tokens           bigint NOT NULL DEFAULT 0,
+  prompt_tokens          bigint NOT NULL DEFAULT 0,
+  completion_tokens      bigint NOT NULL DEFAULT 0,
+  start_time             timestamptz NOT NULL,
+  end_time               timestamptz NOT NULL,
+  completion_start_time  timestamptz,
+  model                  text NOT NULL DEFAULT '',
+  model_id               text,
+  model_group            text,
+  api_base               text,
+  "user"                 text,
+  metadata               jsonb NOT NULL DEFAULT '{}',
+  cache_hit              text NOT NULL DEFAULT '',
+  request_tags           text[] NOT NULL DEFAULT '{}',
+  team_id                text,
+  end_user               text,
+  requester_ip_address   text,
+  custom_llm_provider    text,
+  request_duration_ms    bigint,
+  status                 text NOT NULL DEFAULT 'success',
+  prompt_tokens_source   text NOT NULL DEFAULT 'provider' CHECK (prompt_tokens_source IN ('provider', 'counted')),
+  PRIMARY KEY (request_id, start_time)
+) PARTITION BY RANGE (start_time);
+CREATE TABLE spend_logs_default PARTITION OF spend_logs DEFAULT;
+CREATE INDEX spend_logs_start_time ON spend_logs (start_time);
+CREATE INDEX spend_logs_api_key ON spend_logs (api_key, start_time);
+CREATE INDEX spend_logs_user ON spend_logs ("user", start_time);
+CREATE INDEX spend_logs_team_id ON spend_logs (team_id, start_time);
+CREATE INDEX spend_logs_end_user ON spend_logs (end_user, start_time);
+CREATE INDEX spend_logs_model_group ON spend_logs (model_group, start_time);
+
+-- Makes the partition of one UTC day when it is missing; true when this call made it. Safe under
+-- concurrency: a transaction-scoped advisory lock per schema serialises the makers, so
+-- "missing?" and "make" cannot interleave. Rows of that day already caught by the default
+-- partition (it would refuse the new bound otherwise) are moved into the new partition in the
+-- same transaction, then the partition is attached.
+CREATE FUNCTION spend_logs_ensure_partition(day date) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  part text := 'spend_logs_p' || to_char(day, 'YYYYMMDD');
+  lo_at timestamptz := (to_char(day, 'YYYY-MM-DD') || ' 00:00:00+00')::timestamptz;
+  hi_at timestamptz := (to_char(day + 1, 'YYYY-MM-DD') || ' 00:00:00+00')::timestamptz;
+  lo text := quote_literal(to_char(day, 'YYYY-MM-DD') || ' 00:00:00+00');
+  hi text := quote_literal(to_char(day + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+BEGIN
+  PERFORM pg_advisory_xact_lock(1095322690, hashtext(current_schema() || '.spend_logs'));
+  IF EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'spend_logs'::regclass AND c.relname = part) THEN
+    RETURN false;
+  END IF;
+  IF EXISTS (SELECT 1 FROM spend_logs_default WHERE start_time >= lo_at AND start_time < hi_at) THEN
+    EXECUTE format('CREATE TABLE %I (LIKE spend_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+    EXECUTE format('WITH moved AS (DELETE FROM spend_logs_default WHERE start_time >= %s AND start_time < %s RETURNING *) '
+                   'INSERT INTO %I SELECT * FROM moved', lo, hi, part);
+    EXECUTE format('ALTER TABLE spend_logs ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', part, lo, hi);
+  ELSE
+    EXECUTE format('CREATE TABLE %I PARTITION OF spend_logs FOR VALUES FROM (%s) TO (%s)', part, lo, hi);
+  END IF;
+  RETURN true;
+END
+$fn$;
+`;
+
 /** Every migration, oldest first; versions strictly increase. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial control-plane tables', sql: INITIAL }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial control-plane tables', sql: INITIAL },
+  { version: 2, name: 'spend logs, partitioned by day', sql: SPEND_LOGS },
+];

@@ -8,6 +8,7 @@ import { createPgEvents } from './pg-events.js';
 import { openPgliteBackend } from './pglite-backend.js';
 import { openPostgresBackend } from './postgres-backend.js';
 import { checkSchemaName, eventChannel, type SqlBackend } from './sql.js';
+import { createSpendLogRepository, daysAround } from './spend-logs.js';
 import { SqlStore } from './store.js';
 import type { Store, StoreOptions } from './types.js';
 
@@ -47,6 +48,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   try {
     await migrate(backend, schema);
+    // Today's spend-log partition and the next two days', so rows never wait on DDL at midnight.
+    await createSpendLogRepository(backend).ensurePartitions(daysAround(new Date()));
   } catch (error) {
     await backend.close();
     throw error;

@@ -4,6 +4,7 @@ import { createBudgetRepository } from './budgets.js';
 import { createCustomerRepository } from './customers.js';
 import { createKeyRepository } from './keys.js';
 import { createModelRepository } from './models.js';
+import { createSpendLogRepository } from './spend-logs.js';
 import type { SqlClient } from './sql.js';
 import { createTeamRepository } from './teams.js';
 import type { Repositories } from './types.js';
@@ -18,5 +19,6 @@ export function createRepositories(client: SqlClient): Repositories {
     budgets: createBudgetRepository(client),
     models: createModelRepository(client),
     audit: createAuditRepository(client),
+    spendLogs: createSpendLogRepository(client),
   };
 }

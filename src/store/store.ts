@@ -10,6 +10,7 @@ import type {
   KeyRepository,
   ModelRepository,
   Repositories,
+  SpendLogRepository,
   Store,
   StoreBackendKind,
   TeamRepository,
@@ -25,6 +26,7 @@ export class SqlStore implements Store {
   readonly budgets: BudgetRepository;
   readonly models: ModelRepository;
   readonly audit: AuditRepository;
+  readonly spendLogs: SpendLogRepository;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -41,6 +43,7 @@ export class SqlStore implements Store {
     this.budgets = repositories.budgets;
     this.models = repositories.models;
     this.audit = repositories.audit;
+    this.spendLogs = repositories.spendLogs;
   }
 
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {

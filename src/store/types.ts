@@ -330,6 +330,118 @@ export interface AuditRepository {
   list(filter: AuditFilter): Promise<Page<AuditRecord>>;
 }
 
+export type PromptTokensSource = 'provider' | 'counted';
+
+/**
+ * One request's spend log row (LiteLLM's LiteLLM_SpendLogs, field for field, plus AILB's
+ * prompt_tokens_source). The times keep LiteLLM's camelCase JSON names (startTime, endTime,
+ * completionStartTime); their columns are snake_case (start_time…), mapped in spend-logs.ts.
+ */
+export interface SpendLogRecord {
+  /** Unique per request; with startTime the row's identity (a retried insert is skipped). */
+  request_id: string;
+  /** e.g. `acompletion`, `aembedding`, `anthropic_messages`. */
+  call_type: string;
+  /** SHA-256 hex digest of the virtual key ('' when none). */
+  api_key: string;
+  /** US dollars. */
+  spend: number;
+  total_tokens: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** ISO-8601; the partition key (UTC day). */
+  startTime: string;
+  endTime: string;
+  /** First streamed token (time to first token); null when not streamed. */
+  completionStartTime: string | null;
+  model: string;
+  model_id: string | null;
+  /** The public model name the client asked for. */
+  model_group: string | null;
+  api_base: string | null;
+  /** The internal user that owns the key. */
+  user: string | null;
+  metadata: JsonObject;
+  /** As LiteLLM writes it: 'True', 'False' or ''. */
+  cache_hit: string;
+  request_tags: string[];
+  team_id: string | null;
+  /** The request body's `user` field (LiteLLM's customer). */
+  end_user: string | null;
+  requester_ip_address: string | null;
+  custom_llm_provider: string | null;
+  request_duration_ms: number | null;
+  /** 'success' or 'failure'. */
+  status: string;
+  /** Whether prompt_tokens came from the provider's usage or from AILB's own count. AILB addition. */
+  prompt_tokens_source: PromptTokensSource;
+}
+
+export interface SpendLogFilter {
+  api_key?: string;
+  user?: string;
+  team_id?: string;
+  end_user?: string;
+  request_id?: string;
+  model_group?: string;
+  /** ISO times on startTime: `start` inclusive, `end` exclusive. */
+  start?: string;
+  end?: string;
+  page: number;
+  size: number;
+}
+
+/**
+ * A page of spend logs, newest first. No total: counting every matching row of a table with
+ * hundreds of millions of rows costs more than the page; `has_more` says whether a next page exists.
+ */
+export interface SpendLogPage {
+  rows: SpendLogRecord[];
+  has_more: boolean;
+}
+
+export type SpendGroupBy = 'api_key' | 'user' | 'team_id' | 'end_user' | 'model_group';
+export const SPEND_GROUP_BY: readonly SpendGroupBy[] = ['api_key', 'user', 'team_id', 'end_user', 'model_group'];
+
+/** Totals of one entity's rows in a time range. */
+export interface SpendSum {
+  /** The api_key, user, team_id, end_user or model_group; null for rows without one. */
+  entity: string | null;
+  spend: number;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** One partition of spend_logs: `day` is its UTC day (YYYY-MM-DD), null for the default partition. */
+export interface SpendLogPartition {
+  name: string;
+  day: string | null;
+}
+
+export interface SpendLogRepository {
+  /**
+   * Inserts the rows with one statement; rows already stored (same request_id and startTime)
+   * are skipped, so a batch retried after an ambiguous failure counts once. Returns how many
+   * rows were new.
+   */
+  insertBatch(rows: readonly SpendLogRecord[]): Promise<number>;
+  /** Makes the partitions of these UTC days (YYYY-MM-DD) where missing; returns the days it made. */
+  ensurePartitions(days: readonly string[]): Promise<string[]>;
+  /** The partitions, daily ones by day, then the default partition. */
+  partitions(): Promise<SpendLogPartition[]>;
+  /**
+   * Retention (general_settings.maximum_spend_logs_retention_period): drops every daily partition
+   * that ends at or before the start of the UTC day `days` days before `now`, and deletes the
+   * default partition's rows older than that. Returns the dropped partitions' names.
+   */
+  dropPartitionsOlderThan(days: number, now?: Date): Promise<string[]>;
+  list(filter: SpendLogFilter): Promise<SpendLogPage>;
+  /** Totals per entity of the rows with start ≤ startTime < end, highest spend first. */
+  sumByEntity(groupBy: SpendGroupBy, start: string, end: string): Promise<SpendSum[]>;
+}
+
 /** The repositories, bound to one connection or transaction. */
 export interface Repositories {
   readonly keys: KeyRepository;
@@ -339,6 +451,7 @@ export interface Repositories {
   readonly budgets: BudgetRepository;
   readonly models: ModelRepository;
   readonly audit: AuditRepository;
+  readonly spendLogs: SpendLogRepository;
 }
 
 export type StoreBackendKind = 'pglite' | 'postgres';

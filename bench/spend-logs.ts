@@ -1,0 +1,170 @@
+// Benchmark: spend-log rows per second sustained by SpendLogWriter into the store.
+//
+//   node dist/bench/spend-logs.js            (SPEND_BENCH_ROWS=200000 by default)
+//
+// A producer enqueues ROWS rows with realistic field sizes (64-hex key digest, UUID request id,
+// ~0.6 KB of metadata, tags, timestamps within the last hour) in bursts of 1000 per event-loop
+// turn, as request threads would; the clock runs from the first enqueue until flush() has
+// committed the last row. The memory bound is set above ROWS so the figure is the database path,
+// not the spill path. PostgreSQL (DATABASE_URL or postgres://postgres@127.0.0.1:5432/test, a
+// throwaway schema) is skipped with a message when it does not answer; PGlite runs in memory.
+// The project's target is ≥ 20,000 rows/s. Prints a markdown table to stdout.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { SpendLogWriter } from '../src/spend/log-writer.js';
+import { openStore } from '../src/store/open.js';
+import type { SpendLogRecord, Store } from '../src/store/types.js';
+
+const ROWS = Number(process.env.SPEND_BENCH_ROWS ?? 200_000);
+const BURST = 1000;
+const TARGET = 20_000;
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-sonnet-20241022', 'gemini-1.5-pro', 'llama-3.1-70b'];
+const KEYS = Array.from({ length: 200 }, () => randomBytes(32).toString('hex'));
+const TEAMS = Array.from({ length: 20 }, () => randomUUID());
+
+function makeRow(i: number, now: number): SpendLogRecord {
+  const start = now - Math.floor(Math.random() * 3_600_000);
+  const model = MODELS[i % MODELS.length];
+  const prompt = 200 + (i % 1800);
+  const completion = 50 + (i % 700);
+  return {
+    request_id: `chatcmpl-${randomUUID()}`,
+    call_type: 'acompletion',
+    api_key: KEYS[i % KEYS.length],
+    spend: (prompt * 0.15 + completion * 0.6) / 1e6,
+    total_tokens: prompt + completion,
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    startTime: new Date(start).toISOString(),
+    endTime: new Date(start + 900 + (i % 4000)).toISOString(),
+    completionStartTime: new Date(start + 250).toISOString(),
+    model,
+    model_id: `deployment-${i % 12}`,
+    model_group: model,
+    api_base: 'https://api.openai.com/v1',
+    user: `user-${i % 500}`,
+    metadata: {
+      user_api_key_alias: `service-${i % 200}`,
+      user_api_key_team_alias: `team-${i % 20}`,
+      user_api_key_org_id: null,
+      spend_logs_metadata: { feature: 'chat', session: randomUUID() },
+      requester_ip_address: '10.1.2.3',
+      headers: { 'user-agent': 'OpenAI/Python 1.54.0', 'x-stainless-lang': 'python', 'x-stainless-runtime': 'CPython' },
+      applied_guardrails: [],
+      model_map_information: { model_map_key: model, model_map_value: { max_tokens: 16384, litellm_provider: 'openai' } },
+      additional_usage_values: { prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } },
+    },
+    cache_hit: 'False',
+    request_tags: ['prod', `tenant-${i % 50}`],
+    team_id: TEAMS[i % TEAMS.length],
+    end_user: `customer-${i % 5000}`,
+    requester_ip_address: '10.1.2.3',
+    custom_llm_provider: 'openai',
+    request_duration_ms: 900 + (i % 4000),
+    status: 'success',
+    prompt_tokens_source: i % 10 === 0 ? 'counted' : 'provider',
+  };
+}
+
+interface Result {
+  backend: string;
+  batchSize: number;
+  seconds: number;
+  rowsPerSecond: number;
+  stored: number;
+}
+
+async function run(backend: string, store: Store, batchSize: number, spillDir: string): Promise<Result> {
+  const now = Date.now();
+  const rows = Array.from({ length: ROWS }, (_, i) => makeRow(i, now));
+  const writer = new SpendLogWriter(store, { spillDir, batchSize, maxQueuedRows: ROWS + batchSize });
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += BURST) {
+    for (let j = i; j < Math.min(i + BURST, rows.length); j++) writer.enqueue(rows[j]);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await writer.flush();
+  const seconds = (performance.now() - started) / 1000;
+  await writer.close();
+  const sums = await store.spendLogs.sumByEntity('model_group', new Date(now - 7_200_000).toISOString(), new Date(now + 60_000).toISOString());
+  const stored = sums.reduce((sum, s) => sum + s.requests, 0);
+  if (writer.stats().spilledRows > 0) throw new Error(`${backend}: rows spilled during the run`);
+  return { backend, batchSize, seconds, rowsPerSecond: ROWS / seconds, stored };
+}
+
+async function postgresReachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const [{ server_version }] = (await client.query<{ server_version: string }>('SHOW server_version')).rows;
+    return server_version.split(' ')[0];
+  } catch (error) {
+    process.stderr.write(`spend-logs: PostgreSQL skipped: not reachable at ${DATABASE_URL} (${(error as Error).message})\n`);
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ailb-bench-spend-'));
+  const results: Result[] = [];
+  try {
+    const version = await postgresReachable();
+    if (version !== null) {
+      for (const batchSize of [500, 2000]) {
+        const schema = `bench_spend_${randomBytes(6).toString('hex')}`;
+        const store = await openStore({ databaseUrl: DATABASE_URL, dataDir: tmp, schema });
+        try {
+          results.push(await run(`PostgreSQL ${version}`, store, batchSize, path.join(tmp, `spill-pg-${batchSize}`)));
+        } finally {
+          await store.close();
+          await dropSchema(schema);
+        }
+      }
+    }
+    for (const batchSize of [500, 2000]) {
+      const store = await openStore({ databaseUrl: null, dataDir: path.join(tmp, `pglite-${batchSize}`) });
+      try {
+        results.push(await run('PGlite (on disk)', store, batchSize, path.join(tmp, `spill-pglite-${batchSize}`)));
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  console.log(`\nSpend-log writer, ${ROWS.toLocaleString('en-US')} rows (target ≥ ${TARGET.toLocaleString('en-US')} rows/s), ${os.cpus().length} CPUs\n`);
+  console.log('| backend | batch size | seconds | rows/s | vs target | rows stored |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    console.log(
+      `| ${r.backend} | ${r.batchSize} | ${r.seconds.toFixed(2)} | ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} | ${(r.rowsPerSecond / TARGET).toFixed(2)}× | ${r.stored.toLocaleString('en-US')} |`,
+    );
+  }
+  const bad = results.filter((r) => r.stored !== ROWS);
+  if (bad.length > 0) {
+    process.stderr.write(`spend-logs: stored row counts differ from ${ROWS}: ${bad.map((r) => `${r.backend}/${r.batchSize}: ${r.stored}`).join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

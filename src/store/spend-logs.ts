@@ -1,0 +1,249 @@
+/**
+ * Spend logs (table `spend_logs`, migration 2; docs/spend-logs.md): batched inserts, daily
+ * partitions and their retention, the filtered list and per-entity sums reports need.
+ *
+ * Rows are written by src/spend/log-writer.ts in batches, never by a request. The record keeps
+ * LiteLLM's JSON names; the columns are snake_case. The mapping is SPEND_LOG_COLUMNS below, used
+ * both ways: inserts read the records' fields into their columns, SELECTs alias the columns back.
+ */
+import type {
+  SpendGroupBy,
+  SpendLogFilter,
+  SpendLogPage,
+  SpendLogPartition,
+  SpendLogRecord,
+  SpendLogRepository,
+  SpendSum,
+} from './types.js';
+import { SPEND_GROUP_BY } from './types.js';
+import { quoteIdent, type SqlClient } from './sql.js';
+import { Where } from './table.js';
+
+/** Record field → [column, SQL type]. Every field of SpendLogRecord, in column order. */
+export const SPEND_LOG_COLUMNS: { readonly [K in keyof SpendLogRecord]-?: readonly [string, string] } = {
+  request_id: ['request_id', 'text'],
+  call_type: ['call_type', 'text'],
+  api_key: ['api_key', 'text'],
+  spend: ['spend', 'double precision'],
+  total_tokens: ['total_tokens', 'bigint'],
+  prompt_tokens: ['prompt_tokens', 'bigint'],
+  completion_tokens: ['completion_tokens', 'bigint'],
+  startTime: ['start_time', 'timestamptz'],
+  endTime: ['end_time', 'timestamptz'],
+  completionStartTime: ['completion_start_time', 'timestamptz'],
+  model: ['model', 'text'],
+  model_id: ['model_id', 'text'],
+  model_group: ['model_group', 'text'],
+  api_base: ['api_base', 'text'],
+  user: ['user', 'text'],
+  metadata: ['metadata', 'jsonb'],
+  cache_hit: ['cache_hit', 'text'],
+  request_tags: ['request_tags', 'text[]'],
+  team_id: ['team_id', 'text'],
+  end_user: ['end_user', 'text'],
+  requester_ip_address: ['requester_ip_address', 'text'],
+  custom_llm_provider: ['custom_llm_provider', 'text'],
+  request_duration_ms: ['request_duration_ms', 'bigint'],
+  status: ['status', 'text'],
+  prompt_tokens_source: ['prompt_tokens_source', 'text'],
+};
+
+/** Defaults for fields a record (say, from an older spill file) lacks, matching the columns' NOT NULL defaults. */
+const FALLBACK: Partial<Record<keyof SpendLogRecord, string>> = {
+  call_type: "''",
+  api_key: "''",
+  spend: '0',
+  total_tokens: '0',
+  prompt_tokens: '0',
+  completion_tokens: '0',
+  model: "''",
+  metadata: "'{}'",
+  cache_hit: "''",
+  request_tags: "'{}'",
+  status: "'success'",
+  prompt_tokens_source: "'provider'",
+};
+
+const FIELDS = Object.keys(SPEND_LOG_COLUMNS) as (keyof SpendLogRecord)[];
+
+/**
+ * One statement for any number of rows: each field travels as one array parameter and unnest()
+ * zips them back into rows, so a batch is 25 parameters whatever its size (no 65535-parameter
+ * limit) and every value goes through its type's plain input function. Measured faster than a
+ * multi-row VALUES list or json_to_recordset (docs/spend-logs.md). jsonb and text[] fields are
+ * sent as text (JSON, and an array literal) and cast per row, since arrays of arrays must be
+ * rectangular.
+ */
+const INSERT_SQL = (() => {
+  const columns = FIELDS.map((f) => quoteIdent(SPEND_LOG_COLUMNS[f][0])).join(', ');
+  const values = FIELDS.map((f, i) => {
+    const type = SPEND_LOG_COLUMNS[f][1];
+    const value = type === 'jsonb' || type === 'text[]' ? `c${i}::${type}` : `c${i}`;
+    return FALLBACK[f] === undefined ? value : `COALESCE(${value}, ${FALLBACK[f]})`;
+  }).join(', ');
+  const arrays = FIELDS.map((f, i) => {
+    const type = SPEND_LOG_COLUMNS[f][1];
+    return `$${i + 1}::${type === 'jsonb' || type === 'text[]' ? 'text' : type}[]`;
+  }).join(', ');
+  const names = FIELDS.map((_, i) => `c${i}`).join(', ');
+  return `INSERT INTO spend_logs (${columns}) SELECT ${values} FROM unnest(${arrays}) AS r(${names}) ON CONFLICT (request_id, start_time) DO NOTHING`;
+})();
+
+/** A PostgreSQL array literal of strings, for a text[] value sent as text. */
+function arrayLiteral(items: unknown): string | null {
+  if (!Array.isArray(items)) return null;
+  return `{${items.map((item) => (item === null ? 'NULL' : `"${String(item).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
+}
+
+/** The batch as one array per field, in FIELDS order. */
+function columnsOf(rows: readonly SpendLogRecord[]): unknown[][] {
+  const columns = FIELDS.map(() => new Array<unknown>(rows.length));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let i = 0; i < FIELDS.length; i++) {
+      const value = row[FIELDS[i]] ?? null;
+      const type = SPEND_LOG_COLUMNS[FIELDS[i]][1];
+      columns[i][r] = value === null ? null : type === 'jsonb' ? JSON.stringify(value) : type === 'text[]' ? arrayLiteral(value) : value;
+    }
+  }
+  return columns;
+}
+
+/** The columns under the record's names. */
+const SELECT_LIST = FIELDS.map((f) => {
+  const column = SPEND_LOG_COLUMNS[f][0];
+  return column === f ? quoteIdent(column) : `${quoteIdent(column)} AS ${quoteIdent(f)}`;
+}).join(', ');
+
+/**
+ * Rows per statement: the JSON parameter grows with the batch (about 1 KB a row), so very large
+ * arrays are cut to keep each statement's message and memory moderate. Each chunk commits alone;
+ * the skip-on-conflict makes a retry of the whole array safe.
+ */
+const MAX_ROWS_PER_STATEMENT = 5_000;
+
+const DAY = /^(\d{4})-(\d\d)-(\d\d)$/;
+const PARTITION = /^spend_logs_p(\d{4})(\d\d)(\d\d)$/;
+const DAY_MS = 86_400_000;
+
+/** The UTC day (YYYY-MM-DD) of an instant. */
+export function utcDay(time: Date | number): string {
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+/** The UTC day of an ISO time; the common `…Z` form without parsing a Date. null when it is not a time. */
+export function dayOfIso(iso: string): string | null {
+  if (iso.length >= 20 && iso.charCodeAt(iso.length - 1) === 90 /* Z */ && iso.charCodeAt(10) === 84 /* T */ && DAY.test(iso.slice(0, 10))) {
+    return iso.slice(0, 10);
+  }
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : utcDay(ms);
+}
+
+/** `today` and the `ahead` days after it (UTC), the partitions kept ready. */
+export function daysAround(now: Date, ahead = 2): string[] {
+  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return Array.from({ length: ahead + 1 }, (_, i) => utcDay(start + i * DAY_MS));
+}
+
+function checkPaging(filter: SpendLogFilter): number {
+  const { page, size } = filter;
+  if (!Number.isInteger(page) || page < 1) throw new RangeError(`spendLogs.list: page must be an integer ≥ 1, got ${String(page)}`);
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`spendLogs.list: size must be an integer ≥ 1, got ${String(size)}`);
+  return (page - 1) * size;
+}
+
+export function createSpendLogRepository(client: SqlClient): SpendLogRepository {
+  async function partitions(): Promise<SpendLogPartition[]> {
+    const rows = await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'spend_logs'::regclass ORDER BY c.relname`,
+    );
+    const daily: SpendLogPartition[] = [];
+    const other: SpendLogPartition[] = [];
+    for (const { name } of rows) {
+      const match = PARTITION.exec(name);
+      if (match) daily.push({ name, day: `${match[1]}-${match[2]}-${match[3]}` });
+      else other.push({ name, day: null });
+    }
+    return [...daily, ...other];
+  }
+
+  return {
+    async insertBatch(rows) {
+      let inserted = 0;
+      for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
+        const chunk = i === 0 && rows.length <= MAX_ROWS_PER_STATEMENT ? rows : rows.slice(i, i + MAX_ROWS_PER_STATEMENT);
+        // RETURNING 1 counts the new rows on both drivers (PGlite's affectedRows is not pg's rowCount).
+        const result = await client.query(`${INSERT_SQL} RETURNING 1 AS n`, columnsOf(chunk));
+        inserted += result.length;
+      }
+      return inserted;
+    },
+
+    async ensurePartitions(days) {
+      for (const day of days) {
+        if (!DAY.test(day)) throw new RangeError(`spendLogs.ensurePartitions: ${JSON.stringify(day)} is not a YYYY-MM-DD day`);
+      }
+      if (days.length === 0) return [];
+      const rows = await client.query<{ day: string; made: boolean }>(
+        'SELECT d AS day, spend_logs_ensure_partition(d::date) AS made FROM unnest($1::text[]) AS d',
+        [[...new Set(days)].sort()],
+      );
+      return rows.filter((r) => r.made).map((r) => r.day);
+    },
+
+    partitions,
+
+    async dropPartitionsOlderThan(days, now = new Date()) {
+      if (!Number.isInteger(days) || days < 1) {
+        throw new RangeError(`spendLogs.dropPartitionsOlderThan: days must be an integer ≥ 1, got ${String(days)}`);
+      }
+      const cutoff = daysAround(new Date(now.getTime() - days * DAY_MS), 0)[0];
+      const dropped: string[] = [];
+      for (const partition of await partitions()) {
+        if (partition.day === null || partition.day >= cutoff) continue;
+        // The name matched PARTITION, so it is safe to quote; a partition dropped meanwhile is fine.
+        await client.exec(`DROP TABLE IF EXISTS ${quoteIdent(partition.name)}`);
+        dropped.push(partition.name);
+      }
+      await client.query('DELETE FROM spend_logs_default WHERE start_time < $1::timestamptz', [`${cutoff}T00:00:00Z`]);
+      return dropped;
+    },
+
+    async list(filter) {
+      const offset = checkPaging(filter);
+      const where = new Where()
+        .equals('request_id', filter.request_id)
+        .equals('api_key', filter.api_key)
+        .equals('user', filter.user)
+        .equals('team_id', filter.team_id)
+        .equals('end_user', filter.end_user)
+        .equals('model_group', filter.model_group);
+      if (filter.start !== undefined) where.add(`start_time >= ${where.params.add(filter.start, 'timestamptz')}`);
+      if (filter.end !== undefined) where.add(`start_time < ${where.params.add(filter.end, 'timestamptz')}`);
+      const n = where.params.values.length;
+      const rows = await client.query<SpendLogRecord>(
+        `SELECT ${SELECT_LIST} FROM spend_logs${where.sql} ORDER BY start_time DESC, request_id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...where.params.values, filter.size + 1, offset],
+      );
+      const has_more = rows.length > filter.size;
+      if (has_more) rows.pop();
+      return { rows, has_more };
+    },
+
+    async sumByEntity(groupBy: SpendGroupBy, start: string, end: string): Promise<SpendSum[]> {
+      if (!SPEND_GROUP_BY.includes(groupBy)) {
+        throw new RangeError(`spendLogs.sumByEntity: cannot group by ${JSON.stringify(groupBy)} (one of ${SPEND_GROUP_BY.join(', ')})`);
+      }
+      const column = quoteIdent(groupBy);
+      return client.query<SpendSum>(
+        `SELECT ${column} AS entity, sum(spend) AS spend, count(*) AS requests, sum(prompt_tokens) AS prompt_tokens,
+                sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens
+         FROM spend_logs WHERE start_time >= $1::timestamptz AND start_time < $2::timestamptz
+         GROUP BY ${column} ORDER BY spend DESC, entity NULLS LAST`,
+        [start, end],
+      );
+    },
+  };
+}
