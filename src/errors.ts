@@ -84,6 +84,10 @@ export const ERRORS = {
     status: 403, type: 'route_not_allowed', retryable: false, source: 'downstream',
     description: "The route is not in the key's allowed_routes.",
   },
+  rate_limit_exceeded: {
+    status: 429, type: 'rate_limit_error', retryable: true, source: 'downstream',
+    description: 'A key limit (rpm_limit, tpm_limit, max_parallel_requests) is used up; `retry-after` says when to come back.',
+  },
   forbidden: {
     status: 403, type: 'permission_denied', retryable: false, source: 'downstream',
     description: "The caller's role may not call this management route, or not on this target.",

@@ -38,6 +38,14 @@ export class RequestContext {
   auth: AuthRecord | null;
   /** The request body's `user` field (the end user), '' when absent. */
   endUser: string;
+  /** max_tokens (or max_completion_tokens) from the body; -1 when absent. */
+  maxTokens: number;
+  /** Open counter reservation of the limits stage (settled or released at finish); -1 when none. */
+  limitHandle: number;
+  /** Seconds for `retry-after` on a rate-limit refusal; 0 when none. */
+  retryAfterS: number;
+  /** x-ratelimit-* header pairs for the key's own limits, sent with the answer. */
+  rateLimitHeaders: string[] | null;
   /** The client's body, exactly as received. */
   body: Buffer;
   bodyLength: number;
@@ -85,6 +93,10 @@ export class RequestContext {
     this.peer = null;
     this.auth = null;
     this.endUser = '';
+    this.maxTokens = -1;
+    this.limitHandle = -1;
+    this.retryAfterS = 0;
+    this.rateLimitHeaders = null;
     this.runtime = runtime;
     this.startedAt = startedAt;
     this.presentedKey = '';

@@ -1,7 +1,7 @@
 /**
  * The inference pipeline: a closed list of stages run in order, then the upstream call.
  *
- *   auth → parse → access → route → tokens → upstream
+ *   auth → parse → access → route → tokens → limits → upstream
  *
  * Each stage either lets the request go on or refuses it by throwing a GatewayError, which is
  * answered here in the OpenAI envelope. docs/lifecycle.md describes every stage; keep it current.
@@ -11,6 +11,7 @@ import { createAccessStage } from './access/stage.js';
 import type { ThreadKeyCache } from './auth/key-cache.js';
 import { createAuthStage } from './auth/stage.js';
 import { StageStatus, type RequestContext, type Stage } from './context.js';
+import { createLimitsStage, KeyLimits } from './limits/stage.js';
 import { createParseStage } from './parse/stage.js';
 import { createRouteStage } from './route/stage.js';
 import { createTokensStage } from './tokens/stage.js';
@@ -19,12 +20,14 @@ import { callUpstream, errorHeaders, type UpstreamObserver } from './upstream/pr
 
 export class InferencePipeline {
   private readonly stages: readonly Stage[];
+  /** This thread's view of the key limits; `finish` must hand every request to `limits.finish`. */
+  readonly limits = new KeyLimits();
   private readonly observer: UpstreamObserver;
   private readonly onInternalError: (ctx: RequestContext, error: unknown) => void;
 
   /** `keys`: this thread's virtual-key cache, null when the gateway runs without a store. */
   constructor(observer: UpstreamObserver, onInternalError: (ctx: RequestContext, error: unknown) => void, keys: ThreadKeyCache | null = null) {
-    this.stages = [createAuthStage(keys), createParseStage(), createAccessStage(keys), createRouteStage(), createTokensStage()];
+    this.stages = [createAuthStage(keys), createParseStage(), createAccessStage(keys), createRouteStage(), createTokensStage(), createLimitsStage(this.limits)];
     this.observer = observer;
     this.onInternalError = onInternalError;
   }

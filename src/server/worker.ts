@@ -147,6 +147,7 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     if (ctx.finished) return;
     ctx.finished = true;
     this.inflight.delete(ctx);
+    this.pipeline.limits.finish(ctx);
     const durationS = (performance.now() - ctx.startedAt) / 1000;
     this.metrics.requestFinished(ctx.route.name, ctx.model, ctx.aborted ? 499 : ctx.status, durationS, ctx.overheadMs / 1000);
     const usage = ctx.usage;

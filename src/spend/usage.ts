@@ -107,3 +107,38 @@ export function usageFromJson(usage: unknown): ExtractedUsage | null {
     ('input_tokens' in usage && !('input_tokens_details' in usage) && !('prompt_tokens' in usage));
   return anthropic ? usageFromAnthropic(usage) : usageFromOpenAI(usage);
 }
+
+const USAGE_KEY = Buffer.from('"usage"');
+
+/**
+ * The `usage` object of a whole (non-streamed) JSON answer, found without parsing the answer:
+ * the last `"usage"` key, then its object up to the matching brace (strings skipped, escapes
+ * honoured), parsed alone. Null when there is none or it does not parse.
+ */
+export function usageFromResponseBody(body: Buffer): ExtractedUsage | null {
+  const at = body.lastIndexOf(USAGE_KEY);
+  if (at < 0) return null;
+  let i = at + USAGE_KEY.length;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09 || body[i] === 0x3a)) i++;
+  if (body[i] !== 0x7b) return null; // '{'
+  let depth = 0;
+  let inString = false;
+  for (let j = i; j < body.length; j++) {
+    const c = body[j];
+    if (inString) {
+      if (c === 0x5c) j++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b) {
+      depth++;
+    } else if (c === 0x7d && --depth === 0) {
+      try {
+        return usageFromJson(JSON.parse(body.toString('utf8', i, j + 1)));
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}

@@ -38,6 +38,8 @@ export function createParseStage(): Stage {
     expectKind(scan, ScanField.MaxTokens, 'max_tokens', 'an integer', JsonKind.Number);
     expectKind(scan, ScanField.MaxCompletionTokens, 'max_completion_tokens', 'an integer', JsonKind.Number);
     expectKind(scan, ScanField.User, 'user', 'a string', JsonKind.String, JsonKind.StringEscaped);
+    if (scan.kind(ScanField.MaxTokens) === JsonKind.Number) ctx.maxTokens = scan.numberValue(body, ScanField.MaxTokens) ?? -1;
+    else if (scan.kind(ScanField.MaxCompletionTokens) === JsonKind.Number) ctx.maxTokens = scan.numberValue(body, ScanField.MaxCompletionTokens) ?? -1;
     const userKind = scan.kind(ScanField.User);
     if (userKind === JsonKind.String || userKind === JsonKind.StringEscaped) ctx.endUser = scan.stringValue(body, ScanField.User)!;
     if (ctx.route.name === 'chat_completions') {

@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { UpstreamTimeoutError, type Exchange, type ExchangeHandler } from '../../upstream/origin-pool.js';
 import { GatewayError } from '../../errors.js';
+import { usageFromResponseBody } from '../../spend/usage.js';
 import { countTokens, encodingForModel, StreamUsageScanner } from '../../native/index.js';
 import type { RequestContext } from '../context.js';
 import type { ResponseSink } from '../sink.js';
@@ -171,6 +172,9 @@ class UpstreamCall implements ExchangeHandler {
         );
         ctx.status = this.status;
         this.sink.respond(this.status, this.headers, body);
+        // The provider's own usage, for limits settling and token metrics (a few hundred ns).
+        const usage = usageFromResponseBody(body);
+        if (usage !== null) ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };
         break;
       }
       case Mode.UpstreamError:
@@ -266,6 +270,7 @@ class UpstreamCall implements ExchangeHandler {
       'x-litellm-model-api-base', deployment.spec.apiBase,
     ];
     if (ctx.promptTokens >= 0) out.push('x-ailb-prompt-tokens', String(ctx.promptTokens));
+    if (ctx.rateLimitHeaders !== null) out.push(...ctx.rateLimitHeaders);
     for (const name in upstream) {
       if (HOP_BY_HOP.has(name)) continue;
       out.push('llm_provider-' + name, upstream[name]);
@@ -277,6 +282,7 @@ class UpstreamCall implements ExchangeHandler {
 /** Headers of an error answer: enough to find the call in the logs. */
 export function errorHeaders(ctx: RequestContext): string[] {
   const headers = ['content-type', 'application/json', 'x-ailb-call-id', ctx.callId, 'x-litellm-call-id', ctx.callId];
+  if (ctx.retryAfterS > 0) headers.push('retry-after', String(ctx.retryAfterS));
   if (ctx.deployment !== null) headers.push('x-ailb-model-id', ctx.deployment.spec.id, 'x-litellm-model-id', ctx.deployment.spec.id);
   return headers;
 }
