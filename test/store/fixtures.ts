@@ -1,5 +1,6 @@
 /** Complete records with every field set to its "empty" value; tests override what they check. */
 import { randomBytes } from 'node:crypto';
+import { newKeyRecord } from '../../src/control/key-material.js';
 import type { AuditRecord, BudgetRecord, CustomerRecord, KeyRecord, ModelRecord, TeamMemberRecord, TeamRecord, UserRecord } from '../../src/store/types.js';
 
 export const T0 = '2025-01-02T03:04:05.678Z';
@@ -10,50 +11,8 @@ export function id(prefix: string): string {
 }
 
 export function keyRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
-  return {
-    token: randomBytes(32).toString('hex'),
-    key_name: 'sk-...abcd',
-    key_alias: null,
-    user_id: null,
-    team_id: null,
-    models: [],
-    max_budget: null,
-    soft_budget: null,
-    budget_duration: null,
-    budget_reset_at: null,
-    spend: 0,
-    tpm_limit: null,
-    rpm_limit: null,
-    max_parallel_requests: null,
-    model_rpm_limit: {},
-    model_tpm_limit: {},
-    model_max_budget: {},
-    temp_budget_increase: null,
-    temp_budget_expiry: null,
-    metadata: {},
-    tags: [],
-    permissions: {},
-    allowed_routes: [],
-    allowed_ips: [],
-    aliases: {},
-    guardrails: [],
-    blocked: false,
-    expires: null,
-    key_type: 'default',
-    auto_rotate: false,
-    rotation_interval: null,
-    key_rotation_at: null,
-    last_rotation_at: null,
-    rotation_count: 0,
-    budget_id: null,
-    previous_token: null,
-    previous_token_expires: null,
-    created_at: T0,
-    updated_at: T0,
-    created_by: null,
-    updated_by: null,
-    ...overrides,
-  };
+  // The control plane's own defaults for a new key, then whatever the test sets (any field).
+  return { ...newKeyRecord(`sk-${randomBytes(32).toString('base64url')}`, new Date(T0), null), key_name: 'sk-...abcd', ...overrides };
 }
 
 export function userRecord(overrides: Partial<UserRecord> = {}): UserRecord {
