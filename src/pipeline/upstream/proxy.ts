@@ -172,9 +172,12 @@ class UpstreamCall implements ExchangeHandler {
         );
         ctx.status = this.status;
         this.sink.respond(this.status, this.headers, body);
-        // The provider's own usage, for limits settling and token metrics (a few hundred ns).
-        const usage = usageFromResponseBody(body);
-        if (usage !== null) ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };
+        // The provider's own usage, to settle a limits reservation to it. ~1.5 µs on a 600-byte
+        // answer, so only read when something is reserved.
+        if (ctx.limitHandle >= 0) {
+          const usage = usageFromResponseBody(body);
+          if (usage !== null) ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };
+        }
         break;
       }
       case Mode.UpstreamError:
