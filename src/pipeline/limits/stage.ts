@@ -40,16 +40,16 @@ export class KeyLimits {
 
   /** The key's counters, configured for its current record; null when it has no limits. */
   countersFor(key: KeyRecord): KeyCounters | null {
+    if (key.rpm_limit === null && key.tpm_limit === null && key.max_parallel_requests === null) {
+      if (this.byToken.size > 0) this.byToken.delete(key.token);
+      return null;
+    }
     const cached = this.byToken.get(key.token);
     if (cached !== undefined && cached.key === key) return cached;
     const kinds: ('rpm' | 'tpm' | 'parallel')[] = [];
     if (key.rpm_limit !== null) kinds.push('rpm');
     if (key.tpm_limit !== null) kinds.push('tpm');
     if (key.max_parallel_requests !== null) kinds.push('parallel');
-    if (kinds.length === 0) {
-      this.byToken.delete(key.token);
-      return null;
-    }
     const ids = new Int32Array(kinds.length);
     kinds.forEach((kind, i) => {
       const id = this.store.intern(`key:${key.token}:${kind}`);
