@@ -4,9 +4,12 @@
  *
  * - `enqueue(row)` is synchronous and O(1): it appends to the current batch and never awaits or
  *   throws. A batch is sealed when it holds `batchSize` rows or `flushIntervalMs` after its first
- *   row, whichever comes first, and one flush loop at a time writes sealed batches with one
- *   INSERT each.
- * - When the store fails, batches stay in memory and are retried with backoff. Past
+ *   row, whichever comes first. Up to `maxInFlight` batches are written at once (4 on PostgreSQL,
+ *   each on its own pool connection; 1 on PGlite, which has a single connection), one INSERT
+ *   each, taken oldest first.
+ * - When the store fails, batches stay in memory and are retried with backoff: a failed batch goes
+ *   back to the front of the queue in its original order, and only one attempt at a time probes
+ *   the store until one succeeds. Past
  *   `maxQueuedRows` the oldest batches move to append-only spill files (fsync'd per batch), so no
  *   row is dropped. Once an insert succeeds again, memory drains first, then the spill files,
  *   each removed only after all its rows are committed.
@@ -18,13 +21,15 @@
  *
  * A plain class over a store: it runs wherever it is made (the main thread today).
  */
-import type { SpendLogRecord, SpendLogRepository } from '../store/types.js';
+import type { SpendLogRecord, SpendLogRepository, StoreBackendKind } from '../store/types.js';
 import { dayOfIso, utcDay } from '../store/spend-logs.js';
 import { SpillFiles } from './spill-files.js';
 
 /** What the writer needs of a Store (a Store is one). */
 export interface SpendLogSink {
   readonly spendLogs: Pick<SpendLogRepository, 'insertBatch' | 'ensurePartitions'>;
+  /** Which database: sets the default of `maxInFlight` (a Store has it). */
+  readonly backend?: StoreBackendKind;
 }
 
 /** Counters for metrics; each is optional and must not throw (errors from hooks are ignored). */
@@ -44,8 +49,10 @@ export interface SpendLogWriterHooks {
 export interface SpendLogWriterOptions {
   /** Directory for spill files (e.g. `<AILB_DATA_DIR>/spend-logs-spill`). */
   readonly spillDir: string;
-  /** Rows per batch; default 500. */
+  /** Rows per batch; default 1000. */
   readonly batchSize?: number;
+  /** Batches written at once; default 4 on PostgreSQL, 1 on PGlite (one connection). */
+  readonly maxInFlight?: number;
   /** Longest a row waits before its batch is written, in ms; default 1000. */
   readonly flushIntervalMs?: number;
   /** LiteLLM's general_settings.proxy_batch_write_at (seconds); sets flushIntervalMs when given. */
@@ -70,6 +77,8 @@ export interface SpendLogWriterOptions {
 export interface SpendLogWriterStats {
   /** Rows in memory now (queued, in flight excluded). */
   readonly queuedRows: number;
+  /** Batches being written now (at most maxInFlight). */
+  readonly inFlightBatches: number;
   readonly enqueuedRows: number;
   /** Rows committed (new or already stored). */
   readonly flushedRows: number;
@@ -106,21 +115,30 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Rows for one attempt, and whether they came from memory (else from the spill file being recovered). */
+/** Rows for one attempt: a batch from memory (with its place in the queue), or a chunk of the spill file being recovered. */
 interface Work {
   readonly rows: SpendLogRecord[];
-  readonly fromMemory: boolean;
+  /** Set for a batch from memory: its sealing order, to put it back in place after a failure. */
+  readonly seq?: number;
+  /** Set for a chunk of a spill file. */
+  readonly recovery?: Recovery;
 }
 
-/** Work the loop is reading back from a spill file. */
+/** A spill file being written back: chunks are handed out from `offset`; the file is removed once none is left or outstanding. */
 interface Recovery {
   readonly file: string;
   readonly rows: SpendLogRecord[];
+  /** Next row not yet handed out. */
   offset: number;
+  /** Chunks handed out and not yet committed. */
+  outstanding: number;
+  /** Chunks whose attempt failed, to hand out again. */
+  readonly retry: SpendLogRecord[][];
 }
 
 export class SpendLogWriter {
   private readonly batchSize: number;
+  private readonly maxInFlight: number;
   private readonly flushIntervalMs: number;
   private readonly maxQueuedRows: number;
   private readonly retryMinMs: number;
@@ -130,24 +148,32 @@ export class SpendLogWriter {
   private readonly now: () => number;
   private readonly spill: SpillFiles;
 
-  /** Sealed batches, oldest first, then the batch being filled. */
+  /** Sealed batches, oldest first (ascending seq), then the batch being filled. */
   private readonly batches: SpendLogRecord[][] = [];
+  /** Sealing order of each batch in memory, so a failed batch goes back to its place. */
+  private readonly seqOf = new WeakMap<SpendLogRecord[], number>();
+  private nextSeq = 0;
   private current: SpendLogRecord[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  private running: Promise<void> | null = null;
+  /** Flush workers running; each has at most one batch in flight. */
+  private workers = 0;
+  /** Resolved whenever a worker stops or an attempt fails. */
+  private changeWaiters: (() => void)[] = [];
   private spilling: Promise<void> | null = null;
   private spillRetryAt = 0;
-  private inflight: Work | null = null;
+  private readonly inflight = new Set<Work>();
   private recovery: Recovery | null = null;
+  /** One worker at a time looks for, reads and removes spill files. */
+  private recoveryLock: Promise<void> = Promise.resolve();
   /** Spill files may exist (from this run or an earlier one) until a look finds none. */
   private spillPending = true;
   private readonly knownDays = new Set<string>();
 
   private healthy = true;
   private backoffMs: number;
-  private wake: (() => void) | null = null;
+  private readonly sleepers = new Set<() => void>();
   private closing = false;
   private stopped = false;
   private closed: Promise<void> | null = null;
@@ -164,7 +190,8 @@ export class SpendLogWriter {
     private readonly sink: SpendLogSink,
     options: SpendLogWriterOptions,
   ) {
-    this.batchSize = positiveInteger('batchSize', options.batchSize, 500);
+    this.batchSize = positiveInteger('batchSize', options.batchSize, 1000);
+    this.maxInFlight = positiveInteger('maxInFlight', options.maxInFlight, sink.backend === 'pglite' ? 1 : 4);
     const fromLiteLLM = options.proxyBatchWriteAt === undefined ? undefined : Math.round(options.proxyBatchWriteAt * 1000);
     this.flushIntervalMs = positiveInteger('flushIntervalMs', options.flushIntervalMs ?? fromLiteLLM, 1000);
     this.maxQueuedRows = positiveInteger('maxQueuedRows', options.maxQueuedRows, 100_000);
@@ -214,6 +241,7 @@ export class SpendLogWriter {
   stats(): SpendLogWriterStats {
     return {
       queuedRows: this.queued,
+      inFlightBatches: this.inflight.size,
       enqueuedRows: this.enqueued,
       flushedRows: this.flushedRows,
       flushedBatches: this.flushedBatches,
@@ -229,15 +257,15 @@ export class SpendLogWriter {
   async flush(): Promise<void> {
     this.seal();
     this.kick();
-    while (this.running !== null) {
-      await this.running;
+    while (this.workers > 0) {
+      await this.changed();
       if (!this.healthy) return;
     }
   }
 
   /**
    * Stops taking rows into memory, writes what it can for up to `deadlineMs`, then spills the
-   * rest (the batch in flight included: it may commit too, which the retry skips) and closes
+   * rest (the batches in flight included: they may commit too, which the retry skips) and closes
    * the spill file. Spill files are left for the next start. Does not close the store. Idempotent.
    */
   close(deadlineMs = 5000): Promise<void> {
@@ -249,28 +277,42 @@ export class SpendLogWriter {
     this.closing = true;
     this.seal();
     this.backoffMs = this.retryMinMs;
-    this.wake?.();
+    this.wakeAll();
     this.kick();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
     await Promise.race([this.drained(), deadline]);
     clearTimeout(timer);
     this.stopped = true;
-    this.wake?.();
+    this.wakeAll();
     await this.spilling;
     const rest = this.batches.splice(0);
-    if (this.inflight?.fromMemory === true) rest.unshift([...this.inflight.rows]);
+    // Batches still in flight go to disk too, in their queue order, ahead of the queued ones.
+    const flying = [...this.inflight].filter((work) => work.seq !== undefined).sort((a, b) => a.seq! - b.seq!);
+    rest.unshift(...flying.map((work) => [...work.rows]));
     for (const batch of rest) await this.spillBatch(batch, true);
     this.queued = 0;
     await this.spill.close();
   }
 
-  /** Resolves when the loop has nothing left in memory. */
+  /** Resolves when the workers have nothing left in memory. */
   private async drained(): Promise<void> {
-    while (!this.stopped && (this.running !== null || this.batches.length > 0)) {
-      if (this.running === null) this.kick();
-      await this.running;
+    while (!this.stopped && (this.workers > 0 || this.batches.length > 0)) {
+      if (this.workers === 0) this.kick();
+      if (this.workers === 0) return; // nothing could start
+      await this.changed();
     }
+  }
+
+  /** Resolves at the next worker stop or failed attempt. */
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.changeWaiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private call<A extends unknown[]>(hook: ((...args: A) => void) | undefined, ...args: A): void {
@@ -288,19 +330,50 @@ export class SpendLogWriter {
       this.timer = null;
     }
     if (this.current.length === 0) return;
+    this.seqOf.set(this.current, this.nextSeq++);
     this.batches.push(this.current);
     this.current = [];
   }
 
-  /** Starts the flush loop unless it runs. */
+  /** Puts a failed batch back at the front of the queue, in sealing order among the batches put back. */
+  private requeue(rows: SpendLogRecord[], seq: number): void {
+    let i = 0;
+    while (i < this.batches.length && (this.seqOf.get(this.batches[i]) ?? Infinity) < seq) i++;
+    this.batches.splice(i, 0, rows);
+    this.queued += rows.length;
+  }
+
+  /** Whether a new worker would find something to write. */
+  private hasWork(): boolean {
+    if (this.batches.length > 0) return true;
+    if (this.closing) return false;
+    const r = this.recovery;
+    if (r === null) return this.spillPending;
+    return r.retry.length > 0 || r.offset < r.rows.length || r.outstanding === 0;
+  }
+
+  /** Starts workers up to maxInFlight (one while the store is failing) while there is work. */
   private kick(): void {
-    if (this.running !== null || this.stopped) return;
-    this.running = this.loop()
-      .catch(() => undefined)
-      .finally(() => {
-        this.running = null;
-        if (!this.stopped && this.healthy && (this.batches.length > 0 || this.recovery !== null)) this.kick();
-      });
+    const limit = this.healthy ? this.maxInFlight : 1;
+    while (this.workers < limit && !this.stopped && this.hasWork()) {
+      this.workers++;
+      let counted = true;
+      const retire = (): boolean => {
+        // While the store fails, one worker probes it; the others stop until an attempt succeeds.
+        if (this.healthy || this.workers <= 1) return false;
+        counted = false;
+        this.workers--;
+        return true;
+      };
+      // worker() takes its first memory batch synchronously, so hasWork() sees it gone.
+      void this.worker(retire)
+        .catch(() => undefined)
+        .finally(() => {
+          if (counted) this.workers--;
+          if (!this.stopped && this.healthy) this.kick();
+          this.notify();
+        });
+    }
   }
 
   /** The next rows to write: memory first, then spill files (not while closing); null when none. */
@@ -308,35 +381,66 @@ export class SpendLogWriter {
     const batch = this.batches.shift();
     if (batch !== undefined) {
       this.queued -= batch.length;
-      return { rows: batch, fromMemory: true };
+      return { rows: batch, seq: this.seqOf.get(batch) ?? this.nextSeq++ };
     }
     if (this.closing) return null;
-    if (this.recovery === null) {
-      if (!this.spillPending) return null;
-      const file = await this.spill.oldest();
-      if (file === null) {
-        this.spillPending = false;
-        return null;
-      }
-      const { rows, bad } = await this.spill.read(file);
-      if (bad.length > 0) {
-        const error = new Error(`${bad.length} unreadable line(s) in ${file}`);
-        await this.spill.reject(bad, error.message);
-        this.rejectedRows += bad.length;
-        this.call(this.hooks.rejected, bad.length, error);
-      }
-      this.recovery = { file, rows, offset: 0 };
+    const previous = this.recoveryLock;
+    let release!: () => void;
+    this.recoveryLock = new Promise((resolve) => (release = resolve));
+    try {
+      await previous;
+      return await this.nextRecoveryWork();
+    } finally {
+      release();
     }
-    const recovery = this.recovery;
-    if (recovery.offset >= recovery.rows.length) {
-      await this.spill.remove(recovery.file);
-      this.recovery = null;
-      return this.nextWork();
-    }
-    return { rows: recovery.rows.slice(recovery.offset, recovery.offset + this.batchSize), fromMemory: false };
   }
 
-  private async loop(): Promise<void> {
+  /** A chunk of the oldest spill file; removes a file once all its rows are committed. Called under recoveryLock. */
+  private async nextRecoveryWork(): Promise<Work | null> {
+    for (;;) {
+      if (this.closing) return null;
+      const batch = this.batches.shift(); // memory first, even if it arrived while waiting for the lock
+      if (batch !== undefined) {
+        this.queued -= batch.length;
+        return { rows: batch, seq: this.seqOf.get(batch) ?? this.nextSeq++ };
+      }
+      if (this.recovery === null) {
+        if (!this.spillPending) return null;
+        const file = await this.spill.oldest();
+        if (file === null) {
+          this.spillPending = false;
+          return null;
+        }
+        const { rows, bad } = await this.spill.read(file);
+        if (bad.length > 0) {
+          const error = new Error(`${bad.length} unreadable line(s) in ${file}`);
+          await this.spill.reject(bad, error.message);
+          this.rejectedRows += bad.length;
+          this.call(this.hooks.rejected, bad.length, error);
+        }
+        this.recovery = { file, rows, offset: 0, outstanding: 0, retry: [] };
+      }
+      const recovery = this.recovery;
+      const again = recovery.retry.shift();
+      if (again !== undefined) {
+        recovery.outstanding++;
+        return { rows: again, recovery };
+      }
+      if (recovery.offset < recovery.rows.length) {
+        const rows = recovery.rows.slice(recovery.offset, recovery.offset + this.batchSize);
+        recovery.offset += rows.length;
+        recovery.outstanding++;
+        return { rows, recovery };
+      }
+      // Every chunk handed out: the file goes once the last one in flight has committed.
+      if (recovery.outstanding > 0) return null;
+      await this.spill.remove(recovery.file);
+      this.recovery = null;
+    }
+  }
+
+  /** Writes work until none is left; `retire()` says (and counts) when to stop because another worker probes a failing store. */
+  private async worker(retire: () => boolean): Promise<void> {
     while (!this.stopped) {
       let work: Work | null;
       try {
@@ -345,43 +449,52 @@ export class SpendLogWriter {
         // Reading or removing a spill file failed: try again later.
         this.call(this.hooks.failed, 0, error);
         await this.sleep(this.retryMaxMs);
+        if (retire()) return;
         continue;
       }
       if (work === null) return;
-      this.inflight = work;
+      this.inflight.add(work);
       const ok = await this.write(work.rows);
-      this.inflight = null;
+      this.inflight.delete(work);
+      if (work.recovery !== undefined) {
+        work.recovery.outstanding--;
+        if (!ok) work.recovery.retry.push(work.rows);
+      }
       if (ok) {
-        if (!work.fromMemory && this.recovery !== null) this.recovery.offset += work.rows.length;
+        const recovered = !this.healthy;
         this.healthy = true;
         this.backoffMs = this.retryMinMs;
+        if (recovered) this.kick(); // back to maxInFlight
         continue;
       }
       this.healthy = false;
-      if (work.fromMemory) {
-        if (this.stopped) return; // close() already spilled these rows (the batch in flight)
-        this.batches.unshift(work.rows);
-        this.queued += work.rows.length;
+      this.notify();
+      if (work.seq !== undefined) {
+        if (this.stopped) return; // close() already spilled these rows (a batch in flight)
+        this.requeue(work.rows, work.seq);
         if (this.queued > this.maxQueuedRows) this.startSpill();
       }
       if (this.stopped) return;
       await this.sleep(this.backoffMs);
       this.backoffMs = Math.min(this.retryMaxMs, this.backoffMs * 2);
+      if (retire()) return;
     }
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
       };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
+  }
+
+  private wakeAll(): void {
+    for (const done of [...this.sleepers]) done();
   }
 
   /** One attempt: partitions for the rows' days, then the insert. True when every row is committed or rejected. */

@@ -46,6 +46,7 @@ function flaky(store: Store) {
   const state = { down: false, ambiguous: 0, calls: 0 };
   const unavailable = () => new GatewayError('store_unavailable', "the store's database is unavailable: test");
   const sink: SpendLogSink = {
+    backend: store.backend,
     spendLogs: {
       async ensurePartitions(days) {
         if (state.down) throw unavailable();
@@ -218,6 +219,81 @@ function suite(open: () => Promise<Store>, cleanup: () => Promise<void>): void {
     await writer.close();
     assert.ok((await store.spendLogs.partitions()).some((p) => p.day === '2180-03-04'));
     assert.equal((await store.spendLogs.list({ request_id: r.request_id, page: 1, size: 1 })).rows.length, 1);
+  });
+
+  /**
+   * A sink over the store that counts concurrent insertBatch calls. Batches whose first row's
+   * request_id is passed to `failOnce` fail once, before inserting, all in the same tick once
+   * every one of them is in flight.
+   */
+  function counting() {
+    const fail: string[] = [];
+    const pending = new Set<string>();
+    let arrived = 0;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => (release = resolve));
+    const state = { active: 0, max: 0, calls: 0, failures: 0, firsts: [] as string[] };
+    const sink: SpendLogSink = {
+      backend: store.backend,
+      spendLogs: {
+        ensurePartitions: (days) => store.spendLogs.ensurePartitions(days),
+        async insertBatch(rows) {
+          state.calls++;
+          state.firsts.push(rows[0].request_id);
+          state.active++;
+          state.max = Math.max(state.max, state.active);
+          try {
+            await sleep(20); // keep the batch in flight long enough for the others to start
+            if (pending.delete(rows[0].request_id)) {
+              if (++arrived === fail.length) release();
+              await allArrived;
+              state.failures++;
+              throw new GatewayError('store_unavailable', "the store's database is unavailable: test");
+            }
+            return await store.spendLogs.insertBatch(rows);
+          } finally {
+            state.active--;
+          }
+        },
+      },
+    };
+    const failOnce = (ids: string[]) => {
+      fail.push(...ids);
+      for (const id of ids) pending.add(id);
+    };
+    return { sink, state, failOnce };
+  }
+
+  test('several batches in flight at once on PostgreSQL, one at a time on PGlite', async () => {
+    const { sink, state } = counting();
+    const { apiKey, writer, row } = setup({ batchSize: 20, flushIntervalMs: 60_000 }, sink);
+    for (let i = 0; i < 200; i++) writer.enqueue(row());
+    await writer.flush();
+    assert.equal(await stored(store, apiKey), 200);
+    assert.equal(state.calls, 10);
+    assert.equal(state.max, store.backend === 'postgres' ? 4 : 1);
+    assert.equal(writer.stats().inFlightBatches, 0);
+    await writer.close();
+  });
+
+  test('a failure of one of several batches in flight: it is retried, every row stored exactly once', async () => {
+    const { sink, state, failOnce } = counting();
+    const { apiKey, writer, row } = setup({ batchSize: 20, flushIntervalMs: 60_000, maxInFlight: 4 }, sink);
+    const rows = Array.from({ length: 200 }, () => row());
+    const failed = [rows[20].request_id, rows[40].request_id]; // the second and third batches
+    failOnce(failed);
+    for (const r of rows) writer.enqueue(r);
+    await waitFor('every row stored', async () => (await stored(store, apiKey)) === 200);
+    await writer.flush();
+    assert.equal(state.failures, 2);
+    assert.equal(state.max, 4);
+    // The two failed batches went back to the front in their order and were retried in it.
+    assert.deepEqual(state.firsts.slice(3).filter((first) => failed.includes(first)), failed);
+    assert.equal(await stored(store, apiKey), writer.stats().enqueuedRows);
+    assert.equal(writer.stats().flushedRows, 200);
+    assert.equal(writer.stats().failedBatches, 2);
+    assert.equal(writer.stats().queuedRows, 0);
+    await writer.close();
   });
 
   test('options are checked', () => {
