@@ -66,20 +66,7 @@ export class KeyDirectory {
     this.generation++;
     // A query in flight may have read the old rows; later asks must not join it.
     this.pending.clear();
-    if (scope.kind === 'all') {
-      this.keys.clear();
-      this.customers.clear();
-      return;
-    }
-    if (scope.kind === 'customer') {
-      this.customers.delete(scope.userId);
-      return;
-    }
-    for (const [token, entry] of this.keys) {
-      if (entry.value === null ? scope.kind === 'key' && scope.token === token : affects(scope, token, entry.value)) this.keys.delete(token);
-    }
-    // A key created after a miss was cached must not stay unknown for the negative TTL.
-    if (scope.kind === 'key') this.keys.delete(scope.token);
+    dropScope(scope, this.keys, this.customers, (entry) => entry.value);
   }
 
   private async loadKey(token: string): Promise<AuthRecord | null> {
@@ -100,6 +87,33 @@ export class KeyDirectory {
     }
     return record;
   }
+}
+
+/**
+ * Drops what `scope` covers from a key cache and an end-user cache (both caches, the main
+ * thread's and each event-loop thread's, keep entries keyed by presented digest and user id).
+ */
+export function dropScope<K, C>(
+  scope: InvalidationScope,
+  keys: Map<string, K>,
+  customers: Map<string, C>,
+  recordOf: (entry: K) => AuthRecord | null,
+): void {
+  if (scope.kind === 'all') {
+    keys.clear();
+    customers.clear();
+    return;
+  }
+  if (scope.kind === 'customer') {
+    customers.delete(scope.userId);
+    return;
+  }
+  for (const [token, entry] of keys) {
+    const record = recordOf(entry);
+    if (record === null ? scope.kind === 'key' && scope.token === token : affects(scope, token, record)) keys.delete(token);
+  }
+  // A key created after a miss was cached must not stay unknown for the negative TTL.
+  if (scope.kind === 'key') keys.delete(scope.token);
 }
 
 /** Whether an invalidation covers the record cached under `cacheToken`. */

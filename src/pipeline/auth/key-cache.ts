@@ -9,7 +9,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { AuthRecord, CustomerAuthRecord } from '../../control/auth-record.js';
 import { setBounded } from '../../control/bounded-cache.js';
-import { affects, NEGATIVE_TTL_MS, POSITIVE_TTL_MS } from '../../control/key-directory.js';
+import { dropScope, NEGATIVE_TTL_MS, POSITIVE_TTL_MS } from '../../control/key-directory.js';
 import type { InvalidationScope } from '../../control/types.js';
 
 export interface CachedKey {
@@ -113,19 +113,7 @@ export class ThreadKeyCache {
     // Asks already sent may carry old rows: later misses must ask again rather than join them.
     this.keyWaiters.clear();
     this.customerWaiters.clear();
-    if (scope.kind === 'all') {
-      this.keys.clear();
-      this.customers.clear();
-      return;
-    }
-    if (scope.kind === 'customer') {
-      this.customers.delete(scope.userId);
-      return;
-    }
-    for (const [token, entry] of this.keys) {
-      if (entry.record === null ? scope.kind === 'key' && scope.token === token : affects(scope, token, entry.record)) this.keys.delete(token);
-    }
-    if (scope.kind === 'key') this.keys.delete(scope.token);
+    dropScope(scope, this.keys, this.customers, (entry) => entry.record);
   }
 
   get size(): number {
