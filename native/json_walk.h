@@ -22,6 +22,10 @@
 #include <cstring>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ailb::json {
 
 enum class Type : uint8_t { kNone, kObject, kArray, kString, kNumber, kTrue, kFalse, kNull };
@@ -269,17 +273,9 @@ class Doc {
     *escaped = false;
     ++i;
     for (;;) {
-      const uint8_t* hit = nullptr;
-      // The next quote or backslash.
-      for (size_t j = i; j < len_; ++j) {
-        if (data_[j] == '"' || data_[j] == '\\') {
-          hit = data_ + j;
-          break;
-        }
-      }
-      if (hit == nullptr) return false;
-      const size_t at = static_cast<size_t>(hit - data_);
-      if (*hit == '"') {
+      const size_t at = quote_or_backslash(i);
+      if (at >= len_) return false;
+      if (data_[at] == '"') {
         *end = at;
         return true;
       }
@@ -287,6 +283,24 @@ class Doc {
       i = at + 2;
       if (i > len_) return false;
     }
+  }
+
+  // The first index in [i, len) holding '"' or '\\', or len when there is none. Strings are most
+  // of a chat body and every walk over a container skips its strings again, so this looks at 16
+  // bytes per step where SSE2 is available (every x86-64); the loads stay inside data[0, len).
+  size_t quote_or_backslash(size_t i) const {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= len_) {
+      const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data_ + i));
+      const int hits = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)));
+      if (hits != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(hits)));
+      i += 16;
+    }
+#endif
+    while (i < len_ && data_[i] != '"' && data_[i] != '\\') ++i;
+    return i;
   }
 
   // i is at '{' or '['; *end is set past the matching bracket.

@@ -7,6 +7,7 @@
  * AggregatorRegistry, so /metrics on any thread reports the whole process.
  */
 import client from 'prom-client';
+import { LocalCounter, LocalHistogram } from './local-metrics.js';
 
 /** Buckets in seconds for whole-request latency: 1 ms to 5 min (LLM calls are slow). */
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -26,20 +27,22 @@ export const METRIC_DEFINITIONS = [
 
 export type MetricName = (typeof METRIC_DEFINITIONS)[number]['name'];
 
-/** The metrics of one event-loop thread, with hot-path children cached per label set. */
+/**
+ * The metrics of one event-loop thread. The per-request ones (requests, durations, tokens,
+ * in-flight) are local cells (local-metrics.ts) exported through the same registry; the rare
+ * ones are plain prom-client metrics.
+ */
 export class ThreadMetrics {
   readonly registry = new client.Registry();
-  private readonly requests: client.Counter<string>;
-  private readonly duration: client.Histogram<string>;
-  private readonly overhead: client.Histogram<string>;
+  private readonly requests: LocalCounter;
+  private readonly duration: LocalHistogram;
+  private readonly overhead: LocalHistogram;
   private readonly upstreamErrors: client.Counter<string>;
   private readonly clientAborts: client.Counter<string>;
-  private readonly inflight: client.Gauge<string>;
-  private readonly tokens: client.Counter<string>;
+  private readonly tokens: LocalCounter;
   readonly configReloads: client.Counter<string>;
-  private readonly requestChildren = new Map<string, client.Counter.Internal>();
-  private readonly durationChildren = new Map<string, client.Histogram.Internal<string>>();
-  private readonly overheadChildren = new Map<string, client.Histogram.Internal<string>>();
+  /** Requests being served now; read into the gauge when the registry is collected. */
+  private inflightCount = 0;
 
   constructor() {
     const registers = [this.registry];
@@ -47,50 +50,39 @@ export class ThreadMetrics {
       const d = METRIC_DEFINITIONS.find((m) => m.name === name)!;
       return { name: d.name, help: d.help, labelNames: [...d.labels] as string[], registers };
     };
-    this.requests = new client.Counter(def('ailb_requests_total'));
-    this.duration = new client.Histogram({ ...def('ailb_request_duration_seconds'), buckets: LATENCY_BUCKETS });
-    this.overhead = new client.Histogram({ ...def('ailb_gateway_overhead_seconds'), buckets: OVERHEAD_BUCKETS });
+    this.requests = new LocalCounter(def('ailb_requests_total'), this.registry);
+    this.duration = new LocalHistogram({ ...def('ailb_request_duration_seconds'), buckets: LATENCY_BUCKETS }, this.registry);
+    this.overhead = new LocalHistogram({ ...def('ailb_gateway_overhead_seconds'), buckets: OVERHEAD_BUCKETS }, this.registry);
     this.upstreamErrors = new client.Counter(def('ailb_upstream_errors_total'));
     this.clientAborts = new client.Counter(def('ailb_client_aborts_total'));
+    const metrics = this;
     // Summed across threads by the aggregator, which is what a gauge of in-flight work wants.
-    this.inflight = new client.Gauge({ ...def('ailb_inflight_requests'), aggregator: 'sum' });
+    new client.Gauge({
+      ...def('ailb_inflight_requests'),
+      aggregator: 'sum',
+      collect() {
+        this.set(metrics.inflightCount);
+      },
+    });
     this.configReloads = new client.Counter(def('ailb_config_reloads_total'));
-    this.tokens = new client.Counter(def('ailb_tokens_total'));
+    this.tokens = new LocalCounter(def('ailb_tokens_total'), this.registry);
   }
 
   requestStarted(): void {
-    this.inflight.inc();
+    this.inflightCount++;
   }
 
   /** Records a finished request. `overheadS` is NaN when the request never reached an upstream. */
   requestFinished(route: string, model: string, status: number, durationS: number, overheadS: number): void {
-    this.inflight.dec();
-    const key = `${route}\u0000${model}\u0000${status}`;
-    let counter = this.requestChildren.get(key);
-    if (counter === undefined) {
-      counter = this.requests.labels(route, model, String(status));
-      this.requestChildren.set(key, counter);
-    }
-    counter.inc();
-    let duration = this.durationChildren.get(route);
-    if (duration === undefined) {
-      duration = this.duration.labels(route);
-      this.durationChildren.set(route, duration);
-    }
-    duration.observe(durationS);
-    if (!Number.isNaN(overheadS)) {
-      let overhead = this.overheadChildren.get(route);
-      if (overhead === undefined) {
-        overhead = this.overhead.labels(route);
-        this.overheadChildren.set(route, overhead);
-      }
-      overhead.observe(overheadS);
-    }
+    this.inflightCount--;
+    this.requests.inc(route, model, status);
+    this.duration.observe(durationS, route);
+    if (!Number.isNaN(overheadS)) this.overhead.observe(overheadS, route);
   }
 
   /** Adds tokens of one request; zero counts are skipped. */
   tokensUsed(model: string, type: 'prompt' | 'completion', source: 'provider' | 'counted', count: number): void {
-    if (count > 0) this.tokens.labels(model, type, source).inc(count);
+    if (count > 0) this.tokens.inc(model, type, source, count);
   }
 
   upstreamError(model: string, deployment: string, kind: string): void {

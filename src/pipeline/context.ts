@@ -5,11 +5,11 @@
  * shape keeps the hot path monomorphic). A context lives from the first byte of the request until
  * the response ends or the client aborts.
  */
-import { randomUUID } from 'node:crypto';
 import type { AuthRecord } from '../control/auth-record.js';
 import type { GatewayError } from '../errors.js';
 import type { InferenceRoute } from './routes.js';
 import type { DeploymentRuntime, Runtime } from './runtime.js';
+import { newCallId } from './call-id.js';
 
 export const enum StageStatus {
   /** Go on to the next stage. */
@@ -87,7 +87,7 @@ export class RequestContext {
   cancelUpstream: ((reason: Error) => void) | null;
 
   constructor(route: InferenceRoute, runtime: Runtime, startedAt: number, path: string = route.paths[0]) {
-    this.callId = randomUUID();
+    this.callId = newCallId();
     this.route = route;
     this.path = path;
     this.peer = null;
