@@ -13,6 +13,9 @@
  * Contract:
  * - `request()` returns an Exchange at once; the handler gets `onHead`, then `onBody`* and
  *   `onComplete`, or `onError` once (also after `onHead`, when the body breaks off).
+ * - `onBody`'s chunk is lent for the call only: plain-TCP connections read into one buffer shared
+ *   by every connection of the thread (net's `onread`), so no Buffer is allocated per read and no
+ *   stream machinery runs; a handler that keeps body bytes copies them.
  * - `onBody` returning false pauses reading until `exchange.resume()`.
  * - `exchange.abort(reason)` destroys the connection (it is never reused) and reports nothing more.
  * - A request that fails on a reused idle connection before any response byte arrives (the
@@ -25,6 +28,7 @@ import { ResponseParser, type ResponseSink } from './response-parser.js';
 
 export interface ExchangeHandler {
   onHead(status: number, headers: Record<string, string>): void;
+  /** Valid only during the call; copy what must be kept. */
   onBody(chunk: Buffer): boolean;
   onComplete(): void;
   onError(error: Error): void;
@@ -44,6 +48,16 @@ export interface OriginPoolOptions {
   /** How long an idle connection is kept open for reuse. */
   readonly keepAliveMs?: number;
   readonly connectTimeoutMs?: number;
+}
+
+/**
+ * The read buffer of every plain-TCP upstream connection of this thread. Sharing one is safe: a
+ * read is handed to its callback, which consumes or copies it, before the next read starts.
+ */
+let readBuffer: Buffer | null = null;
+function sharedReadBuffer(): Buffer {
+  readBuffer ??= Buffer.allocUnsafeSlow(64 * 1024);
+  return readBuffer;
 }
 
 export class UpstreamTimeoutError extends Error {
@@ -119,7 +133,7 @@ export class OriginPool {
     }
     if (this.open < this.maxConnections) {
       this.open++;
-      new Connection(this, this.connect()).start(exchange, false);
+      new Connection(this, (onBytes) => this.connect(onBytes)).start(exchange, false);
       return;
     }
     this.queue.push(exchange);
@@ -177,10 +191,18 @@ export class OriginPool {
     if (index >= 0) this.queue.splice(index, 1);
   }
 
-  private connect(): net.Socket {
-    const socket = this.secure
-      ? tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host, ALPNProtocols: ['http/1.1'] })
-      : net.connect({ host: this.host, port: this.port });
+  /** A socket to the origin whose bytes go to `onBytes` (lent for the call only). */
+  private connect(onBytes: (chunk: Buffer) => boolean): net.Socket {
+    let socket: net.Socket;
+    if (this.secure) {
+      socket = tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host, ALPNProtocols: ['http/1.1'] });
+      socket.on('data', (chunk: Buffer) => {
+        if (!onBytes(chunk)) socket.pause();
+      });
+    } else {
+      // Returning false from the callback pauses the socket, as pause() would.
+      socket = net.connect({ host: this.host, port: this.port, onread: { buffer: sharedReadBuffer(), callback: (length, buffer) => onBytes((buffer as Buffer).subarray(0, length)) } });
+    }
     socket.setNoDelay(true);
     return socket;
   }
@@ -272,11 +294,11 @@ class Connection implements ResponseSink {
   /** performance.now() when the connection last went idle in the pool. */
   idleAt = 0;
 
-  constructor(pool: OriginPool, socket: net.Socket) {
+  constructor(pool: OriginPool, connect: (onBytes: (chunk: Buffer) => boolean) => net.Socket) {
     this.pool = pool;
+    const socket = connect((chunk) => this.onData(chunk));
     this.socket = socket;
     socket.on(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => this.onConnect());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', (error: Error) => this.onSocketError(error));
     socket.on('close', () => this.onClose());
@@ -365,14 +387,15 @@ class Connection implements ResponseSink {
     this.socket.write(packet);
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the socket (lent for the call); false pauses reading. */
+  private onData(chunk: Buffer): boolean {
     const parser = this.parser;
     if (parser === null) {
       // Bytes on an idle connection: the server is confused; do not reuse it.
       this.destroy();
-      return;
+      return true;
     }
-    if (!parser.push(chunk) && !this.gone && this.exchange !== null) this.socket.pause();
+    return parser.push(chunk) || this.gone || this.exchange === null;
   }
 
   private onEnd(): void {

@@ -4,13 +4,13 @@
  *
  * Contract: `push(chunk)` may be called with any split of the bytes (a header or a chunk-size
  * line cut anywhere). Body bytes are handed out as views of the pushed chunks (no copies, chunked
- * framing removed). Interim 1xx responses are skipped. A malformed response is reported once
+ * framing removed), valid only while the sink's `onBody` runs. Interim 1xx responses are skipped. A malformed response is reported once
  * through `onError` and the parser then ignores further input. Header names are lower-cased.
  */
 
 export interface ResponseSink {
   onHead(status: number, headers: Record<string, string>, keepAlive: boolean): void;
-  /** A piece of the decoded body. Return false to ask the caller to pause reading. */
+  /** A piece of the decoded body, valid only during the call. Return false to ask the caller to pause reading. */
   onBody(chunk: Buffer): boolean;
   onComplete(): void;
   onError(error: Error): void;
@@ -62,7 +62,11 @@ export class ResponseParser {
     return this.state === State.BodyUntilClose;
   }
 
-  /** Feeds bytes from the socket. Returns false when the sink asked to pause. */
+  /**
+   * Feeds bytes from the socket. Returns false when the sink asked to pause. `chunk` is only lent
+   * for the call (the socket reads into one buffer shared by every connection of the thread): what
+   * must outlive it is copied, and the body views given to `onBody` are valid only during that call.
+   */
   push(chunk: Buffer): boolean {
     if (chunk.length > 0) this.sawBytes = true;
     let data = chunk;
@@ -78,7 +82,7 @@ export class ResponseParser {
           const end = data.indexOf(CRLF_CRLF, offset);
           if (end < 0) {
             if (data.length - offset > MAX_HEAD_BYTES) return this.fail(`response head larger than ${MAX_HEAD_BYTES} bytes`);
-            this.pending = data.subarray(offset);
+            this.pending = Buffer.from(data.subarray(offset)); // a copy: `chunk` is only lent
             return keepReading;
           }
           const ok = this.parseHead(data.toString('latin1', offset, end));
@@ -99,7 +103,7 @@ export class ResponseParser {
           const lineEnd = data.indexOf(10, offset); // \n
           if (lineEnd < 0) {
             if (data.length - offset > 1024) return this.fail('chunk-size line too long');
-            this.pending = data.subarray(offset);
+            this.pending = Buffer.from(data.subarray(offset)); // a copy: `chunk` is only lent
             return keepReading;
           }
           const line = data.toString('latin1', offset, lineEnd).replace(/\r$/, '');
@@ -138,7 +142,7 @@ export class ResponseParser {
           const lineEnd = data.indexOf(10, offset);
           if (lineEnd < 0) {
             if (data.length - offset > MAX_HEAD_BYTES) return this.fail('trailer section too large');
-            this.pending = data.subarray(offset);
+            this.pending = Buffer.from(data.subarray(offset)); // a copy: `chunk` is only lent
             return keepReading;
           }
           const empty = lineEnd === offset || (lineEnd === offset + 1 && data[offset] === 13);

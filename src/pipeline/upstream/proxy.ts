@@ -136,13 +136,14 @@ class UpstreamCall implements ExchangeHandler {
           return false;
         }
         return true;
+      // The chunk is lent for this call only (origin-pool.ts): keep a copy.
       case Mode.Buffered:
-        this.chunks.push(chunk);
+        this.chunks.push(Buffer.from(chunk));
         this.received += chunk.length;
         return true;
       case Mode.UpstreamError:
         if (this.received < MAX_ERROR_BODY) {
-          this.chunks.push(chunk);
+          this.chunks.push(Buffer.from(chunk));
           this.received += chunk.length;
         }
         return true;
