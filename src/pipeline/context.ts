@@ -54,6 +54,13 @@ export class RequestContext {
   model: string;
   /** Whether the client asked for a stream. */
   stream: boolean;
+  /** Whether the client asked for a stream's usage chunk (`stream_options.include_usage: true`). */
+  clientWantsUsage: boolean;
+  /** Byte span of the `stream_options` value in `body`; -1 when absent. */
+  streamOptionsStart: number;
+  streamOptionsEnd: number;
+  /** The gateway added `include_usage` to the upstream request: its usage chunk is not relayed. */
+  usageInjected: boolean;
   /** Byte span of the model string's contents (inside the quotes) in `body`. */
   modelStart: number;
   modelEnd: number;
@@ -70,6 +77,8 @@ export class RequestContext {
   promptTokensEstimated: boolean;
   /** Usage learned from the upstream answer, or counted from what was streamed; null until known. */
   usage: { promptTokens: number; completionTokens: number; source: 'provider' | 'counted' } | null;
+  /** US dollars the call cost, from `usage` and the deployment's prices; null until known or when unpriced. */
+  costUsd: number | null;
   /** Set by the pipeline while a stage is suspended: continues the chain, or refuses with the error. */
   resume: ((error: GatewayError | null) => void) | null;
 
@@ -104,6 +113,10 @@ export class RequestContext {
     this.bodyLength = 0;
     this.model = '';
     this.stream = false;
+    this.clientWantsUsage = false;
+    this.streamOptionsStart = -1;
+    this.streamOptionsEnd = -1;
+    this.usageInjected = false;
     this.modelStart = -1;
     this.modelEnd = -1;
     this.deployment = null;
@@ -112,6 +125,7 @@ export class RequestContext {
     this.promptTokens = -1;
     this.promptTokensEstimated = false;
     this.usage = null;
+    this.costUsd = null;
     this.resume = null;
     this.dispatchedAt = 0;
     this.upstreamHeadersAt = 0;

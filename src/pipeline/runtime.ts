@@ -10,6 +10,7 @@
 import { hash } from 'node:crypto';
 import { OriginPool } from '../upstream/origin-pool.js';
 import type { GatewayConfig, ModelDeployment } from '../config/types.js';
+import { deploymentPricing, type DeploymentPricing } from '../spend/pricing.js';
 
 export class DeploymentRuntime {
   readonly spec: ModelDeployment;
@@ -23,6 +24,8 @@ export class DeploymentRuntime {
   /** For a wildcard deployment: the part of the public name before and after its `*`. */
   readonly wildcardPrefix: string;
   readonly wildcardSuffix: string;
+  /** Token prices: model_info overrides, else genai-prices (docs/cost.md). */
+  readonly pricing: DeploymentPricing;
 
   constructor(spec: ModelDeployment, pool: OriginPool) {
     this.spec = spec;
@@ -34,6 +37,7 @@ export class DeploymentRuntime {
     const star = spec.modelName.indexOf('*');
     this.wildcardPrefix = star < 0 ? '' : spec.modelName.slice(0, star);
     this.wildcardSuffix = star < 0 ? '' : spec.modelName.slice(star + 1);
+    this.pricing = deploymentPricing(spec);
   }
 
   /** The upstream model for a public name this deployment matched (fills the `*` of a wildcard). */

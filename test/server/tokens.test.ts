@@ -98,7 +98,18 @@ describe('token accounting', () => {
     assert.equal((await tokenMetric(gw, 'completion', 'provider')) - before, 3);
   });
 
-  test('a stream without usage is accounted by counting the streamed text', async () => {
+  test('a stream whose client did not ask for usage is accounted with the provider figures, which the client does not see', async () => {
+    const before = await tokenMetric(gw, 'completion', 'provider');
+    const response = await post(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const text = await response.text();
+    await sleep(50);
+    assert.equal((await tokenMetric(gw, 'completion', 'provider')) - before, 3);
+    assert.doesNotMatch(text, /"usage"/);
+    assert.match(text, /data: \[DONE\]\n\n$/);
+  });
+
+  test('a stream without usage from the provider is accounted by counting the streamed text', async () => {
+    upstream.enqueue({ kind: 'stream', chunks: 3, intervalMs: 0, silentUsage: true });
     const before = await tokenMetric(gw, 'completion', 'counted');
     const response = await post(`${gw.url}/v1/chat/completions`, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true });
     await response.text();

@@ -17,8 +17,11 @@ export type Behaviour =
   | { kind: 'ok' }
   | { kind: 'status'; status: number; body: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number }
-  /** Stream `chunks` content pieces, waiting `intervalMs` between them. */
-  | { kind: 'stream'; chunks: number; intervalMs: number }
+  /**
+   * Stream `chunks` content pieces, waiting `intervalMs` between them; `silentUsage`: send no
+   * usage chunk even when stream_options.include_usage asks for one (as some providers do).
+   */
+  | { kind: 'stream'; chunks: number; intervalMs: number; silentUsage?: boolean }
   /** Start a stream, send `chunks` pieces, then destroy the socket. */
   | { kind: 'break-stream'; chunks: number }
   /** Accept the request and never answer. */
@@ -112,7 +115,8 @@ export class MockOpenAI {
     if (parsed.stream === true) {
       const chunks = behaviour.kind === 'stream' || behaviour.kind === 'break-stream' ? behaviour.chunks : 3;
       const interval = behaviour.kind === 'stream' ? behaviour.intervalMs : 0;
-      await this.stream(res, model, chunks, interval, behaviour.kind === 'break-stream', parsed);
+      const silent = behaviour.kind === 'stream' && behaviour.silentUsage === true;
+      await this.stream(res, model, chunks, interval, behaviour.kind === 'break-stream', silent ? {} : parsed);
       return;
     }
     sendJson(res, 200, {

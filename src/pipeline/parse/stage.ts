@@ -35,6 +35,12 @@ export function createParseStage(): Stage {
     }
 
     expectKind(scan, ScanField.StreamOptions, 'stream_options', 'an object', JsonKind.Object);
+    const streamOptionsKind = scan.kind(ScanField.StreamOptions);
+    if (streamOptionsKind !== JsonKind.Absent) {
+      ctx.streamOptionsStart = scan.start(ScanField.StreamOptions);
+      ctx.streamOptionsEnd = scan.end(ScanField.StreamOptions);
+      if (streamOptionsKind === JsonKind.Object) ctx.clientWantsUsage = readIncludeUsage(body, ctx.streamOptionsStart, ctx.streamOptionsEnd);
+    }
     expectKind(scan, ScanField.MaxTokens, 'max_tokens', 'an integer', JsonKind.Number);
     expectKind(scan, ScanField.MaxCompletionTokens, 'max_completion_tokens', 'an integer', JsonKind.Number);
     expectKind(scan, ScanField.User, 'user', 'a string', JsonKind.String, JsonKind.StringEscaped);
@@ -51,6 +57,22 @@ export function createParseStage(): Stage {
     }
     return StageStatus.Continue;
   };
+}
+
+/**
+ * `stream_options.include_usage`. The object is small and rare, so it is parsed outright; it must
+ * be a boolean when present (OpenAI refuses anything else).
+ */
+function readIncludeUsage(body: Buffer, start: number, end: number): boolean {
+  const options = JSON.parse(body.toString('utf8', start, end)) as Record<string, unknown>;
+  const value = options.include_usage;
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') {
+    throw new GatewayError('invalid_body', `Invalid type for 'stream_options.include_usage': expected a boolean, but got ${Array.isArray(value) ? 'array' : typeof value}.`, {
+      param: 'stream_options.include_usage',
+    });
+  }
+  return value;
 }
 
 /** Accepts an absent or null field, or one of the given kinds. */

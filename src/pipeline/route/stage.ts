@@ -23,7 +23,7 @@ export function createRouteStage(random: () => number = Math.random): Stage {
     const deployment = candidates.length === 1 ? candidates[0] : pickWeighted(candidates, random);
     ctx.deployment = deployment;
     ctx.upstreamModel = deployment.upstreamModelFor(ctx.model);
-    ctx.upstreamBody = spliceModel(ctx, deployment);
+    ctx.upstreamBody = upstreamBody(ctx, deployment);
     return StageStatus.Continue;
   };
 }
@@ -39,18 +39,63 @@ function pickWeighted(candidates: readonly DeploymentRuntime[], random: () => nu
   return candidates[candidates.length - 1];
 }
 
-/** The body to send upstream: the client's own buffer when the model name is unchanged. */
-export function spliceModel(ctx: RequestContext, deployment: DeploymentRuntime): Buffer {
+/** `stream_options` asking for the usage chunk, as added to a stream request that lacks it. */
+const INCLUDE_USAGE = Buffer.from('{"include_usage":true}');
+const STREAM_OPTIONS_MEMBER = Buffer.from('"stream_options":{"include_usage":true},');
+
+interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly bytes: Buffer;
+}
+
+/**
+ * The body to send upstream: the client's own buffer when nothing changes, else one copy with
+ * every edit spliced in. Edits: the model name when the upstream's differs; for a stream whose
+ * client did not ask for usage, `stream_options.include_usage: true`, so the provider reports the
+ * tokens the call is priced by (its usage chunk is then kept from the client, see proxy.ts).
+ */
+export function upstreamBody(ctx: RequestContext, deployment: DeploymentRuntime): Buffer {
   const body = ctx.body.subarray(0, ctx.bodyLength);
+  const edits: Edit[] = [];
   const replacement = deployment.upstreamModelJson ?? jsonStringContents(ctx.upstreamModel);
   const start = ctx.modelStart;
   const end = ctx.modelEnd;
-  if (end - start === replacement.length && body.compare(replacement, 0, replacement.length, start, end) === 0) {
-    return body;
+  if (end - start !== replacement.length || body.compare(replacement, 0, replacement.length, start, end) !== 0) {
+    edits.push({ start, end, bytes: replacement });
   }
-  const out = Buffer.allocUnsafe(body.length - (end - start) + replacement.length);
-  body.copy(out, 0, 0, start);
-  replacement.copy(out, start);
-  body.copy(out, start + replacement.length, end);
+  if (ctx.stream && !ctx.clientWantsUsage) {
+    ctx.usageInjected = true;
+    edits.push(includeUsageEdit(ctx, body));
+  }
+  if (edits.length === 0) return body;
+  if (edits.length === 2 && edits[1].start < edits[0].start) edits.reverse();
+  let size = body.length;
+  for (const edit of edits) size += edit.bytes.length - (edit.end - edit.start);
+  const out = Buffer.allocUnsafe(size);
+  let from = 0;
+  let at = 0;
+  for (const edit of edits) {
+    at += body.copy(out, at, from, edit.start);
+    at += edit.bytes.copy(out, at);
+    from = edit.end;
+  }
+  body.copy(out, at, from);
   return out;
+}
+
+/** The edit that makes `stream_options.include_usage` true (the body passed the parse stage). */
+function includeUsageEdit(ctx: RequestContext, body: Buffer): Edit {
+  if (ctx.streamOptionsStart < 0) {
+    // A new first member, right after the body's opening brace.
+    let brace = 0;
+    while (body[brace] !== 0x7b) brace++;
+    return { start: brace + 1, end: brace + 1, bytes: STREAM_OPTIONS_MEMBER };
+  }
+  const start = ctx.streamOptionsStart;
+  const end = ctx.streamOptionsEnd;
+  if (body[start] !== 0x7b) return { start, end, bytes: INCLUDE_USAGE }; // null
+  const options = JSON.parse(body.toString('utf8', start, end)) as Record<string, unknown>;
+  options.include_usage = true;
+  return { start, end, bytes: Buffer.from(JSON.stringify(options)) };
 }

@@ -16,7 +16,8 @@
 import { performance } from 'node:perf_hooks';
 import { UpstreamTimeoutError, type Exchange, type ExchangeHandler } from '../../upstream/origin-pool.js';
 import { GatewayError } from '../../errors.js';
-import { usageFromResponseBody } from '../../spend/usage.js';
+import { usageFromResponseBody, type TokenUsage } from '../../spend/usage.js';
+import { concretePricing, costOf } from '../../spend/pricing.js';
 import { countTokens, encodingForModel, StreamUsageScanner } from '../../native/index.js';
 import type { RequestContext } from '../context.js';
 import type { ResponseSink } from '../sink.js';
@@ -76,6 +77,7 @@ class UpstreamCall implements ExchangeHandler {
   private exchange: Exchange | null = null;
   /** Reads usage (or the streamed text, to count it) from an SSE answer as it passes. */
   private scanner: StreamUsageScanner | null = null;
+  private scannerEnded = false;
 
   constructor(ctx: RequestContext, sink: ResponseSink, observer: UpstreamObserver) {
     this.ctx = ctx;
@@ -115,7 +117,8 @@ class UpstreamCall implements ExchangeHandler {
     this.headers = this.responseHeaders(headers, contentType);
     if (contentType.startsWith('text/event-stream')) {
       this.mode = Mode.Streaming;
-      this.scanner = new StreamUsageScanner('openai', { stripUsageEvent: false, collectText: true });
+      // The usage chunk the gateway asked for (route stage) is kept from the client.
+      this.scanner = new StreamUsageScanner('openai', { stripUsageEvent: ctx.usageInjected, collectText: true });
       this.clearTimer();
       ctx.overheadMs = ctx.dispatchedAt - ctx.startedAt + (performance.now() - ctx.upstreamHeadersAt);
       const overhead = ctx.overheadMs.toFixed(3);
@@ -129,13 +132,15 @@ class UpstreamCall implements ExchangeHandler {
 
   onBody(chunk: Buffer): boolean {
     switch (this.mode) {
-      case Mode.Streaming:
-        this.scanner!.feed(chunk);
-        if (!this.sink.write(chunk)) {
+      case Mode.Streaming: {
+        const relayed = this.scanner!.feed(chunk);
+        if (relayed.length === 0) return true;
+        if (!this.sink.write(relayed)) {
           this.sink.onWritable(() => this.exchange?.resume());
           return false;
         }
         return true;
+      }
       // The chunk is lent for this call only (origin-pool.ts): keep a copy.
       case Mode.Buffered:
         this.chunks.push(Buffer.from(chunk));
@@ -156,15 +161,27 @@ class UpstreamCall implements ExchangeHandler {
     const ctx = this.ctx;
     this.clearTimer();
     switch (this.mode) {
-      case Mode.Streaming:
-        this.sink.end();
+      case Mode.Streaming: {
+        // Bytes the scanner held (an event not yet complete) go out before the end.
+        const tail = this.scanner!.end();
+        this.scannerEnded = true;
+        this.sink.end(tail.length > 0 ? tail : undefined);
         this.settleStreamUsage();
         break;
+      }
       case Mode.Buffered: {
         const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
         const now = performance.now();
         ctx.overheadMs = ctx.dispatchedAt - ctx.startedAt;
         const overhead = ctx.overheadMs.toFixed(3);
+        // The provider's own usage prices the call (LiteLLM's x-litellm-response-cost) and settles
+        // a limits reservation. ~1.5 µs on a 600-byte answer (only the usage object is parsed).
+        const usage = usageFromResponseBody(body);
+        if (usage !== null) {
+          ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };
+          ctx.costUsd = this.costOf(usage);
+          if (ctx.costUsd !== null) this.headers.push('x-litellm-response-cost', String(ctx.costUsd));
+        }
         this.headers.push(
           'x-ailb-overhead-duration-ms', overhead,
           'x-litellm-overhead-duration-ms', overhead,
@@ -173,12 +190,6 @@ class UpstreamCall implements ExchangeHandler {
         );
         ctx.status = this.status;
         this.sink.respond(this.status, this.headers, body);
-        // The provider's own usage, to settle a limits reservation to it. ~1.5 µs on a 600-byte
-        // answer, so only read when something is reserved.
-        if (ctx.limitHandle >= 0) {
-          const usage = usageFromResponseBody(body);
-          if (usage !== null) ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };
-        }
         break;
       }
       case Mode.UpstreamError:
@@ -231,7 +242,7 @@ class UpstreamCall implements ExchangeHandler {
     const scanner = this.scanner;
     if (scanner === null) return;
     this.scanner = null;
-    scanner.end();
+    if (!this.scannerEnded) scanner.end();
     const reported = scanner.usage();
     const ctx = this.ctx;
     if (reported !== null && reported.outputTokens !== null) {
@@ -240,11 +251,24 @@ class UpstreamCall implements ExchangeHandler {
         completionTokens: reported.outputTokens,
         source: 'provider',
       };
+      ctx.costUsd = this.costOf({
+        promptTokens: ctx.usage.promptTokens,
+        completionTokens: ctx.usage.completionTokens,
+        cachedPromptTokens: reported.cacheReadTokens ?? 0,
+        reasoningTokens: reported.reasoningTokens ?? 0,
+      });
     } else {
       const { encoding } = encodingForModel(ctx.upstreamModel);
       ctx.usage = { promptTokens: Math.max(ctx.promptTokens, 0), completionTokens: countTokens(encoding, scanner.outputText()), source: 'counted' };
+      ctx.costUsd = this.costOf(ctx.usage);
     }
     scanner.close();
+  }
+
+  /** The call's cost in USD at the deployment's prices; null when the deployment is not priced. */
+  private costOf(usage: TokenUsage): number | null {
+    const deployment = this.ctx.deployment!;
+    return costOf(concretePricing(deployment.pricing, this.ctx.upstreamModel), usage);
   }
 
   private sendError(error: GatewayError): void {
