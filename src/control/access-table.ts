@@ -87,4 +87,13 @@ export const MANAGEMENT_ROUTES: readonly RouteAccess[] = [
   route('GET', '/v1/model/info', EVERYONE, 'the same'),
   // Audit
   route('GET', '/audit', READERS, 'the audit log, filtered by actor, action, target and time'),
+  // Spend reports
+  route('GET', '/spend/logs', EVERYONE, 'spend-log rows, or daily sums with start_date and end_date (non-admins: their own user)', true),
+  route('GET', '/global/spend/report', READERS, 'daily spend per team, customer or model group, or totals per key'),
+  route('GET', '/spend/keys', EVERYONE, 'keys by spend (non-admins: the keys /key/list shows them)', true),
+  route('GET', '/spend/users', EVERYONE, 'users by spend (non-admins: themselves)', true),
+  route('GET', '/spend/teams', EVERYONE, 'teams by spend (non-admins: their teams)', true),
+  route('POST', '/spend/calculate', EVERYONE, 'the cost of a call, from model and messages or a completion response'),
+  route('GET', '/v1/users/:user_id/spending', EVERYONE, "a user's spend, per model and per day (non-admins: themselves)", true),
+  route('GET', '/v1/teams/:team_id/spending', EVERYONE, "a team's spend, per model and per day (non-admins: their teams)", true),
 ];

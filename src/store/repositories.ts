@@ -5,6 +5,7 @@ import { createCustomerRepository } from './customers.js';
 import { createKeyRepository } from './keys.js';
 import { createModelRepository } from './models.js';
 import { createSpendLogRepository } from './spend-logs.js';
+import { withSpendReports } from './spend-reports.js';
 import type { SqlClient } from './sql.js';
 import { createTeamRepository } from './teams.js';
 import type { Repositories } from './types.js';
@@ -19,6 +20,7 @@ export function createRepositories(client: SqlClient): Repositories {
     budgets: createBudgetRepository(client),
     models: createModelRepository(client),
     audit: createAuditRepository(client),
-    spendLogs: createSpendLogRepository(client),
+    // The report queries ride on spendLogs (spend-reports.ts), so Store needs no member for them.
+    spendLogs: withSpendReports(createSpendLogRepository(client), client),
   };
 }

@@ -8,6 +8,7 @@ import { BUDGET_ROUTES } from './budgets.js';
 import { CUSTOMER_ROUTES } from './customers.js';
 import { KEY_ROUTES } from './keys.js';
 import { MODEL_ROUTES } from './models.js';
+import { SPEND_ROUTES } from './spend.js';
 import { TEAM_ROUTES } from './teams.js';
 import { USER_ROUTES } from './users.js';
 
@@ -19,4 +20,5 @@ export const ALL_ROUTES: readonly AdminRouteDef[] = [
   ...BUDGET_ROUTES,
   ...MODEL_ROUTES,
   ...AUDIT_ROUTES,
+  ...SPEND_ROUTES,
 ];
