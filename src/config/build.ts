@@ -12,6 +12,7 @@ import { TOP_LEVEL_KEYS, UNSUPPORTED_TOP_LEVEL_KEYS } from './known-keys.js';
 import { parseCredentials, parseModelList } from './model-list.js';
 import {
   parseAilbSettings,
+  parseAlerting,
   parseGeneralSettings,
   parseGuardrails,
   parseLitellmSettings,
@@ -53,8 +54,11 @@ export function buildConfig(input: BuildInput): LoadResult {
   const litellmRaw = section('litellm_settings');
   const litellmSettings = parseLitellmSettings(litellmRaw, issues);
   const routerSettings = parseRouterSettings(section('router_settings'), litellmRaw, litellmSettings.requestTimeoutS, issues);
-  const generalSettings = parseGeneralSettings(section('general_settings'), env, issues);
-  const ailbSettings = parseAilbSettings(section('ailb_settings'), issues);
+  const generalRaw = section('general_settings');
+  const ailbRaw = section('ailb_settings');
+  const generalSettings = parseGeneralSettings(generalRaw, env, issues);
+  const ailbSettings = parseAilbSettings(ailbRaw, issues);
+  const alerting = parseAlerting(generalRaw, ailbRaw, env, issues);
   const guardrails = parseGuardrails(section('guardrails'), issues);
   const credentials = parseCredentials(section('credential_list'), issues);
   const modelList = parseModelList(section('model_list'), root.model_list, {
@@ -72,6 +76,7 @@ export function buildConfig(input: BuildInput): LoadResult {
     ailbSettings,
     environmentVariables: fileVars,
     guardrails,
+    alerting,
   };
   return { config: deepFreeze(config), warnings: inFileOrder(issues.warnings) };
 }

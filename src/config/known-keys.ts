@@ -115,7 +115,13 @@ export const GENERAL_SETTINGS_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** ailb_settings: AILB's own keys. */
-export const AILB_SETTINGS_KEYS: ReadonlySet<string> = new Set(['drain_timeout_s', 'hot_reload', 'count_prompt_tokens']);
+export const AILB_SETTINGS_KEYS: ReadonlySet<string> = new Set(['drain_timeout_s', 'hot_reload', 'count_prompt_tokens', 'alerting']);
+
+/** ailb_settings.alerting: budget alert webhooks and their delivery. */
+export const AILB_ALERTING_KEYS: ReadonlySet<string> = new Set(['webhooks', 'timeout_s', 'max_attempts', 'queue_size']);
+
+/** ailb_settings.alerting.webhooks[] entries. */
+export const ALERT_WEBHOOK_KEYS: ReadonlySet<string> = new Set(['url', 'format']);
 
 /** guardrails[] entries and their litellm_params (provider-specific keys are free-form). */
 export const GUARDRAIL_ENTRY_KEYS: ReadonlySet<string> = new Set([

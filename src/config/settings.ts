@@ -7,7 +7,9 @@
 import { describe, Fields, isPlainObject, type PlainObject } from './fields.js';
 import { childPath, indexPath, type IssueList } from './issues.js';
 import {
+  AILB_ALERTING_KEYS,
   AILB_SETTINGS_KEYS,
+  ALERT_WEBHOOK_KEYS,
   GENERAL_SETTINGS_KEYS,
   GUARDRAIL_ENTRY_KEYS,
   LITELLM_SETTINGS_KEYS,
@@ -16,6 +18,9 @@ import {
 } from './known-keys.js';
 import type {
   AilbSettings,
+  AlertFormat,
+  AlertingSettings,
+  AlertWebhook,
   GeneralSettings,
   GuardrailConfig,
   GuardrailMode,
@@ -39,6 +44,9 @@ export const DEFAULTS = {
   drainTimeoutS: 30,
   hotReload: true,
   countPromptTokens: true,
+  alertTimeoutS: 5,
+  alertMaxAttempts: 3,
+  alertQueueSize: 1000,
 } as const;
 
 export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = [
@@ -191,6 +199,7 @@ export function parseGeneralSettings(raw: unknown, env: NodeJS.ProcessEnv, issue
     databaseUrl: f.string('database_url', { nonEmpty: true }) ?? envValue(env, 'DATABASE_URL'),
     // HTTP header names are case-insensitive and arrive lower-cased; store the form they are matched in.
     litellmKeyHeaderName: headerName === null ? null : headerName.toLowerCase(),
+    disableSpendLogs: f.boolean('disable_spend_logs') ?? false,
     raw: f.obj,
   };
 }
@@ -203,6 +212,96 @@ export function parseAilbSettings(raw: unknown, issues: IssueList): AilbSettings
     hotReload: f.boolean('hot_reload') ?? DEFAULTS.hotReload,
     countPromptTokens: f.boolean('count_prompt_tokens') ?? DEFAULTS.countPromptTokens,
   };
+}
+
+export const ALERT_FORMATS: readonly AlertFormat[] = ['json', 'slack'];
+
+/**
+ * Budget alert webhooks and their delivery settings, from LiteLLM's general_settings.alerting and
+ * AILB's ailb_settings.alerting (docs/budgets.md). `env` already includes the file's
+ * environment_variables. A section that is not a map is reported by its own parser.
+ *
+ * LiteLLM's channels: "slack" posts Slack messages to alert_to_webhook_url.budget_alerts, else
+ * SLACK_WEBHOOK_URL, else ALERTING_WEBHOOK_URL; "webhook" posts the JSON event to WEBHOOK_URL.
+ * Both are off when alert_types is set without "budget_alerts". A channel whose variable is unset
+ * sends nothing (as in LiteLLM) and is listed in `missingEnv`; it is not a config warning.
+ */
+export function parseAlerting(rawGeneral: unknown, rawAilb: unknown, env: NodeJS.ProcessEnv, issues: IssueList): AlertingSettings {
+  const general = Fields.of(isPlainObject(rawGeneral) ? rawGeneral : {}, 'general_settings', issues);
+  const ailb = Fields.of(isPlainObject(rawAilb) ? rawAilb : {}, 'ailb_settings', issues);
+  const f = Fields.of(ailb.obj.alerting, ailb.pathOf('alerting'), issues);
+  warnUnknownKeys(f.obj, f.path, AILB_ALERTING_KEYS, issues);
+
+  const webhooks: AlertWebhook[] = [];
+  const missingEnv: string[] = [];
+  const add = (url: string, format: AlertFormat) => {
+    if (!webhooks.some((w) => w.url === url && w.format === format)) webhooks.push({ url, format });
+  };
+  /** Adds the URL a variable holds; the value is not echoed (a Slack URL is a credential). */
+  const fromEnv = (names: readonly string[], format: AlertFormat) => {
+    const name = names.find((n) => envValue(env, n) !== null);
+    if (name === undefined) missingEnv.push(names[0]);
+    else if (isHttpUrl(envValue(env, name)!)) add(envValue(env, name)!, format);
+    else issues.error(general.pathOf('alerting'), `${name} must be an http(s) URL`);
+  };
+
+  const channels = readStringList(general, 'alerting', issues) ?? [];
+  const alertTypes = readStringList(general, 'alert_types', issues);
+  const routes = general.map('alert_to_webhook_url');
+  if (alertTypes === null || alertTypes.includes('budget_alerts')) {
+    for (const channel of channels) {
+      if (channel === 'webhook') {
+        fromEnv(['WEBHOOK_URL'], 'json');
+      } else if (channel === 'slack') {
+        const routed = routes?.budget_alerts;
+        if (routed === undefined || routed === null) {
+          fromEnv(['SLACK_WEBHOOK_URL', 'ALERTING_WEBHOOK_URL'], 'slack');
+          continue;
+        }
+        const path = childPath(general.pathOf('alert_to_webhook_url'), 'budget_alerts');
+        const urls = stringList(routed);
+        if (urls === null) issues.error(path, `must be a URL or a list of URLs, got ${describe(routed)}`);
+        for (const url of urls ?? []) {
+          if (isHttpUrl(url)) add(url, 'slack');
+          else issues.error(path, `must hold http(s) URLs, got ${describe(url)}`);
+        }
+      } else {
+        issues.warn(general.pathOf('alerting'), `AILB sends budget alerts to "slack" and "webhook" only; "${channel}" is ignored`);
+      }
+    }
+  }
+
+  (f.list('webhooks') ?? []).forEach((entry, i) => {
+    const path = indexPath(f.pathOf('webhooks'), i);
+    if (!isPlainObject(entry)) {
+      issues.error(path, `must be a map with url and format, got ${describe(entry)}`);
+      return;
+    }
+    const w = Fields.of(entry, path, issues);
+    warnUnknownKeys(w.obj, path, ALERT_WEBHOOK_KEYS, issues);
+    const url = w.requiredString('url');
+    const format = w.oneOf('format', ALERT_FORMATS) ?? 'json';
+    if (url === null) return;
+    if (isHttpUrl(url)) add(url, format);
+    else w.bad('url', `must be an http(s) URL, got ${describe(url)}`);
+  });
+
+  return {
+    webhooks,
+    timeoutS: f.number('timeout_s', { above: 0 }) ?? DEFAULTS.alertTimeoutS,
+    maxAttempts: f.number('max_attempts', { min: 1, integer: true }) ?? DEFAULTS.alertMaxAttempts,
+    queueSize: f.number('queue_size', { min: 1, integer: true }) ?? DEFAULTS.alertQueueSize,
+    missingEnv,
+  };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 /** The `guardrails` list. Integration-specific keys inside litellm_params are free-form. */

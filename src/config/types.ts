@@ -20,6 +20,8 @@ export interface GatewayConfig {
   readonly environmentVariables: Readonly<Record<string, string>>;
   /** `guardrails` entries, validated; applied by the guardrail stages. */
   readonly guardrails: readonly GuardrailConfig[];
+  /** Where budget alerts go: general_settings.alerting (LiteLLM) and ailb_settings.alerting, resolved. */
+  readonly alerting: AlertingSettings;
 }
 
 /** One entry of model_list: a deployment serving the public name `modelName`. */
@@ -108,6 +110,11 @@ export interface GeneralSettings {
   readonly maxRequestSizeMb: number;
   readonly databaseUrl: string | null;
   readonly litellmKeyHeaderName: string | null;
+  /**
+   * LiteLLM's disable_spend_logs: no spend_logs row is written; the spend of keys, users, teams,
+   * team members and end users is still counted (as LiteLLM does).
+   */
+  readonly disableSpendLogs: boolean;
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
@@ -119,6 +126,32 @@ export interface AilbSettings {
   readonly hotReload: boolean;
   /** Count every chat request's prompt tokens natively (x-ailb-prompt-tokens, limits, cost estimates). */
   readonly countPromptTokens: boolean;
+}
+
+/** A budget alert payload: AILB's JSON event, or Slack's incoming-webhook `{"text": …}`. */
+export type AlertFormat = 'json' | 'slack';
+
+export interface AlertWebhook {
+  /** http(s) URL the alert is POSTed to. */
+  readonly url: string;
+  readonly format: AlertFormat;
+}
+
+/** Budget alert delivery (src/spend/alerts.ts, docs/budgets.md). */
+export interface AlertingSettings {
+  /** Every webhook that receives budget alerts, without duplicates; empty = budget alerts off. */
+  readonly webhooks: readonly AlertWebhook[];
+  /** Time allowed to one POST, s. */
+  readonly timeoutS: number;
+  /** POSTs tried per alert and webhook before it is given up (1 = no retry). */
+  readonly maxAttempts: number;
+  /** Alerts each webhook may have waiting; past it the oldest is dropped. */
+  readonly queueSize: number;
+  /**
+   * Variables general_settings.alerting names that were not set (e.g. `SLACK_WEBHOOK_URL`), so
+   * that channel sends nothing; logged once when alerting starts.
+   */
+  readonly missingEnv: readonly string[];
 }
 
 export type GuardrailMode = 'pre_call' | 'during_call' | 'post_call' | 'logging_only';

@@ -12,14 +12,20 @@ export function isDuration(value: string): boolean {
   return PATTERN.test(value.trim());
 }
 
-/** The instant `duration` after `from`; months are calendar months (Jan 31 + 1mo = Feb 28/29). */
-export function addDuration(from: Date, duration: string, param = 'duration'): Date {
+export type DurationUnit = 's' | 'm' | 'h' | 'd' | 'w' | 'mo';
+
+/** A duration string split into its number and unit; throws invalid_body naming `param` and the bad value. */
+export function parseDuration(duration: string, param = 'duration'): { amount: number; unit: DurationUnit } {
   const match = PATTERN.exec(duration.trim());
   if (match === null) {
     throw new GatewayError('invalid_body', `"${param}" must be a duration like "30s", "30m", "30h", "30d", "2w" or "1mo"; got "${duration}".`, { param });
   }
-  const amount = Number(match[1]);
-  const unit = match[2];
+  return { amount: Number(match[1]), unit: match[2] as DurationUnit };
+}
+
+/** The instant `duration` after `from`; months are calendar months (Jan 31 + 1mo = Feb 28/29). */
+export function addDuration(from: Date, duration: string, param = 'duration'): Date {
+  const { amount, unit } = parseDuration(duration, param);
   if (unit === 'mo') {
     const result = new Date(from.getTime());
     const day = result.getUTCDate();

@@ -223,7 +223,7 @@ test('defaults apply to an empty file', (t) => {
   assert.deepEqual(r.modelGroupAlias, {});
   assert.deepEqual(r.defaultFallbacks, []);
   assert.deepEqual(config.generalSettings, {
-    masterKey: null, maxRequestSizeMb: 32, databaseUrl: null, litellmKeyHeaderName: null, raw: {},
+    masterKey: null, maxRequestSizeMb: 32, databaseUrl: null, litellmKeyHeaderName: null, disableSpendLogs: false, raw: {},
   });
   assert.deepEqual(config.litellmSettings, { dropParams: false, requestTimeoutS: null, timezone: 'UTC', raw: {} });
   assert.deepEqual(config.ailbSettings, { drainTimeoutS: 30, hotReload: true, countPromptTokens: true });
