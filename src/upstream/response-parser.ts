@@ -38,6 +38,27 @@ export class ProtocolError extends Error {
 
 const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
 
+function isOptionalWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/**
+ * Lower-cased header names by the name as it arrived. An upstream sends the same dozen names on
+ * every response; looking them up here costs less than lower-casing (and trimming) a new string
+ * for each, and hands out one string per name. Bounded: a server inventing names cannot grow it.
+ */
+const HEADER_NAMES = new Map<string, string>();
+const HEADER_NAMES_LIMIT = 512;
+
+function headerName(raw: string): string {
+  const known = HEADER_NAMES.get(raw);
+  if (known !== undefined) return known;
+  const name = raw.trim().toLowerCase();
+  if (HEADER_NAMES.size >= HEADER_NAMES_LIMIT) HEADER_NAMES.clear();
+  HEADER_NAMES.set(raw, name);
+  return name;
+}
+
 export class ResponseParser {
   private state = State.Head;
   private sink: ResponseSink;
@@ -199,8 +220,13 @@ export class ResponseParser {
       if (lineEnd < 0) lineEnd = head.length;
       const colon = head.indexOf(':', lineStart);
       if (colon <= lineStart || colon > lineEnd) return this.fail(`invalid header line '${head.slice(lineStart, Math.min(lineEnd, lineStart + 60))}'`);
-      const name = head.slice(lineStart, colon).trim().toLowerCase();
-      const value = head.slice(colon + 1, lineEnd).trim();
+      const name = headerName(head.slice(lineStart, colon));
+      // The value without the optional whitespace around it (RFC 9110 §5.5), sliced once.
+      let valueStart = colon + 1;
+      let valueEnd = lineEnd;
+      while (valueStart < valueEnd && isOptionalWhitespace(head.charCodeAt(valueStart))) valueStart++;
+      while (valueEnd > valueStart && isOptionalWhitespace(head.charCodeAt(valueEnd - 1))) valueEnd--;
+      const value = head.slice(valueStart, valueEnd);
       const previous = headers[name];
       headers[name] = previous === undefined ? value : `${previous}, ${value}`;
       lineStart = lineEnd + 2;

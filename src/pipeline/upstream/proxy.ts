@@ -301,10 +301,23 @@ class UpstreamCall implements ExchangeHandler {
     if (ctx.rateLimitHeaders !== null) out.push(...ctx.rateLimitHeaders);
     for (const name in upstream) {
       if (HOP_BY_HOP.has(name)) continue;
-      out.push('llm_provider-' + name, upstream[name]);
+      out.push(relayedName(name), upstream[name]);
     }
     return out;
   }
+}
+
+/** `llm_provider-<name>` by upstream header name, made once per name (bounded). */
+const RELAYED_NAMES = new Map<string, string>();
+
+function relayedName(name: string): string {
+  let relayed = RELAYED_NAMES.get(name);
+  if (relayed === undefined) {
+    relayed = 'llm_provider-' + name;
+    if (RELAYED_NAMES.size >= 512) RELAYED_NAMES.clear();
+    RELAYED_NAMES.set(name, relayed);
+  }
+  return relayed;
 }
 
 /** Headers of an error answer: enough to find the call in the logs. */
