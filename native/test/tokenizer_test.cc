@@ -283,6 +283,36 @@ void test_json_walk() {
   CHECK(!broken.read(0, &root, &next));
 }
 
+// Strings around the 16-byte steps of the quote/backslash search: every length up to 40, with an
+// escape at every position, then an unterminated string of every length (read fails, and under
+// ASan no byte past the exactly-sized buffer is read).
+void test_json_walk_string_steps() {
+  for (size_t length = 0; length <= 40; ++length) {
+    for (long escape_at = -1; escape_at < static_cast<long>(length); ++escape_at) {
+      std::string raw;
+      for (size_t i = 0; i < length; ++i) raw += static_cast<long>(i) == escape_at ? std::string("\\\"") : std::string(1, 'a' + i % 26);
+      const Exact body("{\"k\":\"" + raw + "\",\"z\":1}");
+      const ailb::json::Doc doc(body.data(), body.size);
+      ailb::json::Value root;
+      size_t next;
+      CHECK(doc.read(0, &root, &next));
+      const auto k = doc.member(root, "k");
+      CHECK(k.is(ailb::json::Type::kString));
+      CHECK_EQ(k.end - k.begin, raw.size());
+      CHECK_EQ(k.escaped, escape_at >= 0);
+      CHECK(doc.member(root, "z").is(ailb::json::Type::kNumber));
+    }
+    const Exact open("{\"k\":\"" + std::string(length, 'x'));
+    const ailb::json::Doc doc(open.data(), open.size);
+    ailb::json::Value root;
+    size_t next;
+    CHECK(!doc.read(0, &root, &next));
+    const Exact trailing_backslash("\"" + std::string(length, 'x') + "\\");
+    const ailb::json::Doc doc2(trailing_backslash.data(), trailing_backslash.size);
+    CHECK(!doc2.read(0, &root, &next));
+  }
+}
+
 // An encoding where every byte is a token: a string costs its length in bytes, so the formula's
 // arithmetic shows directly.
 const ailb::bpe::Encoding& byte_encoding() {
@@ -395,6 +425,7 @@ int main() {
   test_rank_table_errors();
   test_parse_bpe_ranks();
   test_json_walk();
+  test_json_walk_string_steps();
   test_chat_formula();
   test_image_sizes();
   std::printf("tokenizer_test: %d passed, %d failed\n", ::ailb::check::passed, ::ailb::check::failed);
