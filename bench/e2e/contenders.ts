@@ -81,11 +81,14 @@ const nginx: Contender = {
 const AILB_CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
 /** The gateway's config: one model group on the upstream, a master key, nothing reloading. */
-export function ailbConfig(upstreamPort: number, countPromptTokens = true): string {
-  return `model_list:
-  - model_name: ${MODEL}
+export function ailbConfig(upstreamPort: number, countPromptTokens = true, deployments = 1): string {
+  // Several deployments of one model group: the router picks among them (simple-shuffle).
+  const entry = `  - model_name: ${MODEL}
     litellm_params: { model: openai/${MODEL}, api_base: "http://127.0.0.1:${upstreamPort}/v1", api_key: ${UPSTREAM_KEY} }
-general_settings: { master_key: ${MASTER_KEY} }
+    model_info: { input_cost_per_token: 0.0000025, output_cost_per_token: 0.00001 }
+`;
+  return `model_list:
+${entry.repeat(deployments)}general_settings: { master_key: ${MASTER_KEY} }
 ailb_settings: { hot_reload: false, count_prompt_tokens: ${countPromptTokens} }
 `;
 }
@@ -100,21 +103,30 @@ process.on('exit', () => rmSync(SHARED_DATA_DIR, { recursive: true, force: true 
 /** The virtual key the `ailb-vkey` contender authenticates with (created through /key/generate). */
 export const VIRTUAL_KEY = 'sk-bench-virtual-key-0123456789abcdefghijklmnopqrstuv';
 
-/**
- * AILB with one thread. `countPromptTokens: false` measures what the prompt count costs;
- * `virtualKey` authenticates every request with a virtual key instead of the master key.
- */
-function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey', label: string, countPromptTokens: boolean, virtualKey = false): Contender {
+interface AilbVariant {
+  /** false measures what the prompt count costs. */
+  readonly countPromptTokens: boolean;
+  /** Authenticate with VIRTUAL_KEY (made with `keyFields`) instead of the master key. */
+  readonly virtualKey: boolean;
+  /** Deployments in the model group. */
+  readonly deployments: number;
+  /** Extra /key/generate fields for the virtual key (limits, budget). */
+  readonly keyFields?: Record<string, unknown>;
+}
+
+/** AILB with one thread, in one of the variants above. */
+function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' | 'ailb-full', label: string, variant: AilbVariant): Contender {
+  const key = variant.virtualKey ? (variant.keyFields === undefined ? VIRTUAL_KEY : FULL_KEY) : MASTER_KEY;
   return {
     name,
     label,
     missing: () => (existsSync(AILB_CLI) ? null : 'not built (no dist/src/cli.js; run npx tsc -p tsconfig.json)'),
     version: () => readJson(path.join(REPO_ROOT, 'package.json')).version ?? '?',
-    headers: () => ({ Authorization: `Bearer ${virtualKey ? VIRTUAL_KEY : MASTER_KEY}` }),
+    headers: () => ({ Authorization: `Bearer ${key}` }),
     async start(env) {
       const port = await freePort();
       const configPath = path.join(env.workDir, 'config.yaml');
-      writeFileSync(configPath, ailbConfig(env.upstreamPort, countPromptTokens));
+      writeFileSync(configPath, ailbConfig(env.upstreamPort, variant.countPromptTokens, variant.deployments));
       const dataDir = SHARED_DATA_DIR;
       mkdirSync(dataDir, { recursive: true });
       const child = spawnChild(
@@ -126,27 +138,41 @@ function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey', label: strin
       const readyLine = () => /ready in \d+ ms/.test(child.output());
       const running = await startTimed(child, port, 60_000, readyLine);
       const said = /ready in (\d+) ms/.exec(child.output());
-      if (virtualKey) await ensureVirtualKey(port);
+      if (variant.virtualKey) await ensureVirtualKey(port, key, variant.keyFields ?? {});
       return { ...running, startNote: said === null ? null : `reports ready in ${said[1]} ms` };
     },
   };
 }
 
-/** Creates VIRTUAL_KEY in the shared store (an earlier trial may have created it already). */
-async function ensureVirtualKey(port: number): Promise<void> {
+/**
+ * The key of the every-feature contender: rate limits, parallel limit and a budget that the run
+ * never reaches, so every request reserves and settles on all of them, is priced, and is logged.
+ */
+export const FULL_KEY = 'sk-bench-full-key-0123456789abcdefghijklmnopqrstuvwx';
+const FULL_KEY_FIELDS = { rpm_limit: 1_000_000_000, tpm_limit: 1_000_000_000_000, max_parallel_requests: 100_000, max_budget: 1_000_000_000 };
+
+/** Creates a virtual key in the shared store (an earlier trial may have created it already). */
+async function ensureVirtualKey(port: number, key: string, fields: Record<string, unknown>): Promise<void> {
   const response = await fetch(`http://127.0.0.1:${port}/key/generate`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ key: VIRTUAL_KEY, key_alias: 'bench', models: [MODEL] }),
+    body: JSON.stringify({ key, key_alias: key === FULL_KEY ? 'bench-full' : 'bench', models: [MODEL], ...fields }),
   });
   if (response.status !== 200 && response.status !== 409) {
     throw new Error(`could not create the benchmark's virtual key: ${response.status} ${await response.text()}`);
   }
 }
 
-const ailb = ailbContender('ailb', 'AILB --threads 1', true);
-const ailbNoCount = ailbContender('ailb-nocount', 'AILB --threads 1, prompt counting off', false);
-const ailbVirtualKey = ailbContender('ailb-vkey', 'AILB --threads 1, virtual key', true, true);
+const ailb = ailbContender('ailb', 'AILB --threads 1', { countPromptTokens: true, virtualKey: false, deployments: 1 });
+const ailbNoCount = ailbContender('ailb-nocount', 'AILB --threads 1, prompt counting off', { countPromptTokens: false, virtualKey: false, deployments: 1 });
+const ailbVirtualKey = ailbContender('ailb-vkey', 'AILB --threads 1, virtual key', { countPromptTokens: true, virtualKey: true, deployments: 1 });
+const ailbTen = ailbContender('ailb-10', 'AILB --threads 1, 10 deployments', { countPromptTokens: true, virtualKey: false, deployments: 10 });
+const ailbFull = ailbContender('ailb-full', 'AILB --threads 1, every feature (virtual key with limits and budget, 10 deployments)', {
+  countPromptTokens: true,
+  virtualKey: true,
+  deployments: 10,
+  keyFields: FULL_KEY_FIELDS,
+});
 
 const PORTKEY_DIR = path.join(REPO_ROOT, 'node_modules', '@portkey-ai', 'gateway');
 const PORTKEY_BIN = path.join(PORTKEY_DIR, 'build', 'start-server.js');
@@ -175,4 +201,13 @@ const portkey: Contender = {
   },
 };
 
-export const CONTENDERS: Record<ContenderName, Contender> = { direct, nginx, ailb, 'ailb-nocount': ailbNoCount, 'ailb-vkey': ailbVirtualKey, portkey };
+export const CONTENDERS: Record<ContenderName, Contender> = {
+  direct,
+  nginx,
+  ailb,
+  'ailb-nocount': ailbNoCount,
+  'ailb-vkey': ailbVirtualKey,
+  'ailb-10': ailbTen,
+  'ailb-full': ailbFull,
+  portkey,
+};
