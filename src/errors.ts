@@ -86,7 +86,15 @@ export const ERRORS = {
   },
   rate_limit_exceeded: {
     status: 429, type: 'rate_limit_error', retryable: true, source: 'downstream',
-    description: 'A key limit (rpm_limit, tpm_limit, max_parallel_requests) is used up; `retry-after` says when to come back.',
+    description: 'A rate limit (requests, tokens or requests in flight) of the key, its user, team or team membership, the end user, the key\'s model, the deployment or the proxy is used up; `retry-after` says when to come back.',
+  },
+  budget_exceeded: {
+    status: 400, type: 'budget_exceeded', retryable: false, source: 'downstream',
+    description: 'The spend of the key, its user, team or team membership, the end user or the proxy has reached its max_budget (until the budget resets or is raised).',
+  },
+  budget_reserved: {
+    status: 429, type: 'rate_limit_error', retryable: true, source: 'downstream',
+    description: 'What is left of a budget is held by calls still in flight; retry when they finish (they may leave some of it unused).',
   },
   forbidden: {
     status: 403, type: 'permission_denied', retryable: false, source: 'downstream',
@@ -103,6 +111,10 @@ export const ERRORS = {
   store_unavailable: {
     status: 503, type: 'service_unavailable', retryable: true, source: 'internal',
     description: 'The control-plane store (PGlite or PostgreSQL) did not answer.',
+  },
+  counters_unavailable: {
+    status: 503, type: 'service_unavailable', retryable: true, source: 'internal',
+    description: 'Redis, which holds the limits shared by all instances, did not answer, and ailb_settings.redis_failure_mode is closed.',
   },
   shutting_down: {
     status: 503, type: 'service_unavailable', retryable: true, source: 'internal',
@@ -123,6 +135,14 @@ export const ERRORS = {
   upstream_timeout: {
     status: 504, type: 'timeout', retryable: true, source: 'upstream',
     description: 'The upstream did not answer within the deployment timeout.',
+  },
+  no_deployments: {
+    status: 429, type: 'rate_limit_error', retryable: true, source: 'upstream',
+    description: 'No deployment of the model group can take the request now (all cooling down, or over their rpm/tpm) and no fallback could; `retry-after` says when one comes back.',
+  },
+  context_window_exceeded: {
+    status: 400, type: 'invalid_request_error', retryable: false, source: 'downstream',
+    description: "The prompt plus max_tokens is larger than every deployment's model_info.max_input_tokens and no context_window_fallbacks group fits it.",
   },
   upstream_stream_error: {
     status: 502, type: 'api_error', retryable: false, source: 'upstream',

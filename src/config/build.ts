@@ -9,7 +9,9 @@ import { describe, isPlainObject, type PlainObject } from './fields.js';
 import { deepFreeze } from './freeze.js';
 import { ConfigError, IssueList, type Locator } from './issues.js';
 import { TOP_LEVEL_KEYS, UNSUPPORTED_TOP_LEVEL_KEYS } from './known-keys.js';
+import { parseLimitSettings } from './limits.js';
 import { parseCredentials, parseModelList } from './model-list.js';
+import { parseRouterPolicy } from './router-policy.js';
 import {
   parseAilbSettings,
   parseAlerting,
@@ -53,12 +55,15 @@ export function buildConfig(input: BuildInput): LoadResult {
 
   const litellmRaw = section('litellm_settings');
   const litellmSettings = parseLitellmSettings(litellmRaw, issues);
-  const routerSettings = parseRouterSettings(section('router_settings'), litellmRaw, litellmSettings.requestTimeoutS, issues);
+  const routerRaw = section('router_settings');
+  const routerSettings = parseRouterSettings(routerRaw, litellmRaw, litellmSettings.requestTimeoutS, issues);
   const generalRaw = section('general_settings');
   const ailbRaw = section('ailb_settings');
   const generalSettings = parseGeneralSettings(generalRaw, env, issues);
   const ailbSettings = parseAilbSettings(ailbRaw, issues);
   const alerting = parseAlerting(generalRaw, ailbRaw, env, issues);
+  const limits = parseLimitSettings(litellmRaw, generalRaw, ailbRaw, litellmSettings.timezone, issues);
+  const routerPolicy = parseRouterPolicy(routerRaw, litellmRaw, generalRaw, ailbRaw, issues);
   const guardrails = parseGuardrails(section('guardrails'), issues);
   const credentials = parseCredentials(section('credential_list'), issues);
   const modelList = parseModelList(section('model_list'), root.model_list, {
@@ -77,6 +82,8 @@ export function buildConfig(input: BuildInput): LoadResult {
     environmentVariables: fileVars,
     guardrails,
     alerting,
+    limits,
+    routerPolicy,
   };
   return { config: deepFreeze(config), warnings: inFileOrder(issues.warnings) };
 }

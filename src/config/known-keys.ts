@@ -115,7 +115,7 @@ export const GENERAL_SETTINGS_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** ailb_settings: AILB's own keys. */
-export const AILB_SETTINGS_KEYS: ReadonlySet<string> = new Set(['drain_timeout_s', 'hot_reload', 'count_prompt_tokens', 'alerting']);
+export const AILB_SETTINGS_KEYS: ReadonlySet<string> = new Set(['drain_timeout_s', 'hot_reload', 'count_prompt_tokens', 'alerting', 'budget_reservation_max_tokens', 'when_all_cooling', 'redis_failure_mode', 'redis_key_prefix']);
 
 /** ailb_settings.alerting: budget alert webhooks and their delivery. */
 export const AILB_ALERTING_KEYS: ReadonlySet<string> = new Set(['webhooks', 'timeout_s', 'max_attempts', 'queue_size']);

@@ -22,6 +22,10 @@ export interface GatewayConfig {
   readonly guardrails: readonly GuardrailConfig[];
   /** Where budget alerts go: general_settings.alerting (LiteLLM) and ailb_settings.alerting, resolved. */
   readonly alerting: AlertingSettings;
+  /** Proxy-wide limits and budgets and how budgets reserve (src/config/limits.ts, docs/counters.md). */
+  readonly limits: LimitSettings;
+  /** Retries, fallbacks, cooldowns, per-group strategies and health checks (src/config/router-policy.ts). */
+  readonly routerPolicy: RouterPolicySettings;
 }
 
 /** One entry of model_list: a deployment serving the public name `modelName`. */
@@ -126,6 +130,84 @@ export interface AilbSettings {
   readonly hotReload: boolean;
   /** Count every chat request's prompt tokens natively (x-ailb-prompt-tokens, limits, cost estimates). */
   readonly countPromptTokens: boolean;
+}
+
+/** Proxy-wide limits and budgets, from litellm_settings, general_settings and ailb_settings. */
+export interface LimitSettings {
+  /** litellm_settings.max_budget: the proxy's own budget, USD; null = none. */
+  readonly maxBudget: number | null;
+  /** litellm_settings.budget_duration of the proxy's budget ("1d", "30d"…), validated; null = never resets. */
+  readonly budgetDuration: string | null;
+  /** litellm_settings.max_end_user_budget: the budget of an end user whose record sets none, USD. */
+  readonly maxEndUserBudget: number | null;
+  /** general_settings.global_max_parallel_requests: requests in flight in the whole process. */
+  readonly globalMaxParallelRequests: number | null;
+  /** ailb_settings.budget_reservation_max_tokens: output tokens a budget reserves when max_tokens is absent. */
+  readonly budgetReservationMaxTokens: number;
+  /**
+   * ailb_settings.redis_failure_mode: with Redis configured and unavailable, admit on the local
+   * counters only ('open', LiteLLM's behaviour) or refuse with 503 ('closed').
+   */
+  readonly redisFailureMode: 'open' | 'closed';
+  /** ailb_settings.redis_key_prefix: the prefix (hash tag) of the counters' keys in Redis. */
+  readonly redisKeyPrefix: string;
+  /** litellm_settings.timezone, for budget periods. */
+  readonly timeZone: string;
+  /** Whether a proxy-wide limit or budget is set (then every request reserves, the master key's too). */
+  readonly proxyWide: boolean;
+}
+
+/** LiteLLM's exception classes, as retry_policy and allowed_fails_policy name them (without the suffix). */
+export type RouterErrorClassName =
+  | 'BadRequestError'
+  | 'AuthenticationError'
+  | 'TimeoutError'
+  | 'RateLimitError'
+  | 'ContentPolicyViolationError'
+  | 'InternalServerError';
+
+/** A count per error class (retries or allowed failures); an absent class has no count of its own. */
+export type ErrorClassCounts = Readonly<Partial<Record<RouterErrorClassName, number>>>;
+
+/** One `router_settings.routing_groups` entry: model groups routed by their own strategy. */
+export interface RoutingGroupSettings {
+  readonly name: string;
+  /** Model group names (model_name values) this strategy applies to. */
+  readonly models: readonly string[];
+  readonly strategy: RoutingStrategy;
+  /** routing_strategy_args.lowest_latency_buffer for these groups; null = the global one. */
+  readonly lowestLatencyBuffer: number | null;
+}
+
+/**
+ * The router keys beyond RouterSettings' basic ones, validated (router_settings, litellm_settings,
+ * general_settings and ailb_settings keys; docs/config.md#router).
+ */
+export interface RouterPolicySettings {
+  /** Whether num_retries was written (router_settings or litellm_settings): then a group of one deployment is retried on itself. */
+  readonly numRetriesSet: boolean;
+  /** router_settings.retry_policy. */
+  readonly retryPolicy: ErrorClassCounts;
+  /** router_settings.model_group_retry_policy: group → its own retry_policy. */
+  readonly modelGroupRetryPolicy: Readonly<Record<string, ErrorClassCounts>>;
+  /** router_settings.allowed_fails_policy. */
+  readonly allowedFailsPolicy: ErrorClassCounts;
+  /** Whether allowed_fails was written (then a 429 counts like any failure instead of cooling at once). */
+  readonly allowedFailsSet: boolean;
+  /** router_settings.disable_cooldowns. */
+  readonly disableCooldowns: boolean;
+  /** router_settings.enable_pre_call_checks; AILB's default is on (the prompt is counted exactly). */
+  readonly enablePreCallChecks: boolean;
+  /** routing_strategy_args.lowest_latency_buffer (latency-based routing), ≥ 0. */
+  readonly lowestLatencyBuffer: number;
+  /** router_settings.routing_groups. */
+  readonly routingGroups: readonly RoutingGroupSettings[];
+  /** ailb_settings.when_all_cooling: what a group whose every deployment is cooling down does. */
+  readonly whenAllCooling: 'least_recently_failed' | 'refuse';
+  /** general_settings.background_health_checks. */
+  readonly backgroundHealthChecks: boolean;
+  /** general_settings.health_check_interval, s. */
+  readonly healthCheckIntervalS: number;
 }
 
 /** A budget alert payload: AILB's JSON event, or Slack's incoming-webhook `{"text": …}`. */

@@ -4,15 +4,20 @@
  * models merged into the served model list, and cache invalidation across threads and instances.
  *
  * Lifecycle: `ControlService.open()` opens the store (running migrations) before the gateway
- * starts; `attach()` connects it to the running gateway's threads; `close()` stops the jobs and
- * closes the store after the threads have drained.
+ * starts, and makes the spend-log writer; `attach()` connects it to the running gateway's
+ * threads; `close()` stops the jobs, flushes the spend-log writer, then closes the store, after
+ * the threads have drained (and posted their last spend rows).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { GatewayConfig, ModelDeployment } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { SpendLogWriter } from '../spend/log-writer.js';
+import { decodeSpendRows, type SpendRowBatch } from '../spend/spend-recorder.js';
+import { SpendLogMetrics } from '../spend/spend-metrics.js';
+import { storeSpendSink } from '../spend/store-sink.js';
 import { openStore } from '../store/open.js';
-import type { Store, StoreOptions } from '../store/types.js';
+import type { SpendLogRecord, Store, StoreOptions } from '../store/types.js';
 import { ControlPlane } from './control-plane.js';
 import { ALL_ROUTES } from './handlers/index.js';
 import { KeyDirectory } from './key-directory.js';
@@ -78,6 +83,10 @@ export class ControlService {
   /** Redis pub/sub for events between instances, when Redis is configured (besides NOTIFY). */
   private redisEvents: RedisEvents | null = null;
   private readonly schema: string;
+  /** Writes the threads' spend-log rows and the spend they charge (docs/spend-logs.md). */
+  readonly spendWriter: SpendLogWriter;
+  readonly spendMetrics = new SpendLogMetrics();
+  private readonly enqueueSpendRow = (row: SpendLogRecord): void => this.spendWriter.enqueue(row);
 
   private constructor(store: Store, options: ControlServiceOptions) {
     this.store = store;
@@ -95,6 +104,13 @@ export class ControlService {
       routes: ALL_ROUTES,
       invalidate: (scope) => this.invalidate(scope),
       reloadModels: () => this.reloadModels(),
+    });
+    const logRows = () => !this.fileConfig.generalSettings.disableSpendLogs;
+    const batchWriteAt = options.config.generalSettings.raw.proxy_batch_write_at;
+    this.spendWriter = new SpendLogWriter(storeSpendSink(store, logRows), {
+      spillDir: path.join(options.dataDir, 'spend-logs-spill'),
+      proxyBatchWriteAt: typeof batchWriteAt === 'number' && batchWriteAt > 0 ? batchWriteAt : undefined,
+      hooks: this.spendMetrics.hooks(logRows, options.log),
     });
   }
 
@@ -168,6 +184,20 @@ export class ControlService {
     return this.controlPlane.handle(request);
   }
 
+  /**
+   * A batch of spend-log rows from an event-loop thread (src/spend/spend-recorder.ts): each row
+   * goes to the writer, which never awaits or throws. Rows posted while the store was still
+   * opening were held by the gateway until this service existed; none is dropped.
+   */
+  recordSpend(batch: SpendRowBatch): void {
+    this.spendMetrics.queued(decodeSpendRows(batch, this.enqueueSpendRow));
+  }
+
+  /** This service's metrics (spend-log rows), for /metrics. */
+  metricsSnapshot(): Promise<object[]> {
+    return this.spendMetrics.snapshot();
+  }
+
   /** This instance's mutation: every thread here, then every other instance through the store. */
   async invalidate(scope: InvalidationScope): Promise<void> {
     this.directory.invalidate(scope);
@@ -193,6 +223,8 @@ export class ControlService {
 
   async close(): Promise<void> {
     for (const stop of this.stoppers.splice(0)) await stop();
+    // Writes what is queued (up to its deadline; the rest goes to spill files for the next start).
+    await this.spendWriter.close();
     await this.store.close();
   }
 

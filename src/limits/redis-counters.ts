@@ -54,6 +54,11 @@ export interface RedisCounterStoreOptions {
 export interface CounterAmount {
   name: string;
   amount: number;
+  /**
+   * The usage the counter starts with when this call creates it (its key does not exist yet):
+   * a budget's stored spend. A counter that exists keeps what it holds. Default 0.
+   */
+  initial?: number;
 }
 
 /** An open reservation: settle or release it exactly once. */
@@ -307,6 +312,17 @@ export class RedisCounterStore {
   }
 
   /**
+   * Sets name's kind, limit and window here only: the next reserve carries it to Redis and
+   * applies it there (with define()'s rules), so declaring costs no round trip.
+   */
+  declare(name: string, spec: CounterSpec): void {
+    if (typeof name !== 'string' || name === '' || Buffer.byteLength(name) > MAX_NAME_BYTES) {
+      throw new TypeError(`counter name must be 1 to ${MAX_NAME_BYTES} UTF-8 bytes`);
+    }
+    this.specs.set(name, normaliseSpec(spec));
+  }
+
+  /**
    * Starts a new period for name (a budget reset, or spend loaded at startup): usage becomes
    * `used` and open reservations no longer affect it.
    */
@@ -340,7 +356,7 @@ export class RedisCounterStore {
     checkInteger(nowMs, 0, UNLIMITED, 'nowMs');
     const names: string[] = new Array(n);
     const amounts: number[] = new Array(n);
-    const args: (string | number)[] = new Array(3 + n + 2 + 4 * n);
+    const args: (string | number)[] = new Array(3 + n + 2 + 5 * n);
     args[0] = this.fixedKeys[0];
     args[1] = this.fixedKeys[1];
     args[2] = this.fixedKeys[2];
@@ -348,19 +364,22 @@ export class RedisCounterStore {
     args[4 + n] = this.leaseMs;
     for (let i = 0; i < n; i++) {
       const { name, amount } = entries[i];
+      const initial = entries[i].initial ?? 0;
       const spec = this.spec(name);
       checkInteger(amount, 0, UNLIMITED, `amount of ${name}`);
+      checkInteger(initial, 0, UNLIMITED, `initial usage of ${name}`);
       for (let j = 0; j < i; j++) {
         if (names[j] === name) throw new TypeError(`counter ${JSON.stringify(name)} is repeated in one reservation`);
       }
       names[i] = name;
       amounts[i] = amount;
       args[3 + i] = this.key(name);
-      const o = 5 + n + 4 * i;
+      const o = 5 + n + 5 * i;
       args[o] = spec.kind;
       args[o + 1] = spec.limit;
       args[o + 2] = spec.windowMs;
       args[o + 3] = amount;
+      args[o + 4] = initial;
     }
     let reply: Reply;
     try {

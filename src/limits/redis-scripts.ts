@@ -8,7 +8,9 @@
 //   * leases: a reservation is a record in Redis with a deadline; a reservation whose
 //     instance died is released by the next reserve after its deadline (sweep);
 //   * counters carry their spec in every call, so a counter whose key expired is recreated,
-//     and a spec change reaches Redis even if the define() call that carried it failed.
+//     and a spec change reaches Redis even if the define() call that carried it failed;
+//   * a reserve carries, per counter, the usage it starts with if that call creates it (a
+//     budget's stored spend): whoever creates the key seeds it, an existing key is kept.
 //
 // Keys (all under the hash tag {prefix}, so one cluster slot holds them all):
 //   {p}:seq     INCR source of reservation ids and counter epochs (no TTL)
@@ -108,12 +110,14 @@ local function advance(c, now)
 end
 
 -- native configure(): same kind and window keeps usage; a new window length carries usage
--- into the new current window; another kind (or a missing key) starts from zero.
-local function configure(key, c, kind, limit, w, now)
+-- into the new current window; another kind starts from zero. A missing key starts from
+-- initial (a budget's stored spend; 0 otherwise): an existing one keeps what it holds.
+local function configure(key, c, kind, limit, w, now, initial)
   if c == nil then
     c = { key = key, dirty = {} }
     geometry(c, kind, limit, w, now)
     clear(c)
+    if initial > 0 then add(c, initial, 0) end
   elseif c.k == kind and c.w == w then
     if c.l ~= limit then put(c, 'l', limit) end
   elseif c.k == kind then
@@ -192,7 +196,8 @@ end
 
 /**
  * reserve. KEYS: seq, leases, records, counter keys (1..32). ARGV: now, leaseMs, then
- * kind, limit, windowMs, amount per counter. Returns {1, id} or
+ * kind, limit, windowMs, amount, initial (the usage a counter this call creates starts with)
+ * per counter. Returns {1, id} or
  * {0, index (1-based), kind, limit, current, retryMs}, every number as a string.
  */
 export const RESERVE_LUA = `${PRELUDE}
@@ -201,9 +206,9 @@ sweep(now, 16)
 local n = #KEYS - 3
 local counters, amounts = {}, {}
 for i = 1, n do
-  local o = 3 + 4 * (i - 1)
+  local o = 3 + 5 * (i - 1)
   local key = KEYS[3 + i]
-  counters[i] = configure(key, load(key), tonumber(ARGV[o]), tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), now)
+  counters[i] = configure(key, load(key), tonumber(ARGV[o]), tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), now, tonumber(ARGV[o + 4]))
   amounts[i] = tonumber(ARGV[o + 3])
 end
 for i = 1, n do
@@ -258,7 +263,7 @@ return 1
 export const CONFIGURE_LUA = `${PRELUDE}
 local now, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
 local key = KEYS[4]
-local c = configure(key, load(key), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), now)
+local c = configure(key, load(key), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), now, 0)
 if ARGV[6] == 'z' then
   advance(c, now)
   clear(c)

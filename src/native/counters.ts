@@ -327,6 +327,15 @@ export class CounterStore {
   }
 
   /**
+   * id's `current` at now (settled usage plus open reservations), allocating nothing: for
+   * decisions made per request (the router reads gauges and registers this way). NaN when id is
+   * unknown or not configured.
+   */
+  current(id: number, now: number = Date.now()): number {
+    return binding.counterInfo(id, now) === CounterStatus.Ok ? scratch[ROW_SLOT + SnapshotColumn.Current] : Number.NaN;
+  }
+
+  /**
    * Every configured counter at now, SNAPSHOT_STRIDE numbers per row (see SnapshotColumn),
    * in id order. The view is over an array reused by the next snapshot() of this store.
    * Counters are read one at a time: a reservation may be seen settled in one and not yet

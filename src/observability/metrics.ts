@@ -4,10 +4,12 @@
  *
  * Each event-loop thread owns a private prom-client Registry with these metrics; the main thread
  * gathers every thread's `getMetricsAsJSON()` and merges them with prom-client's
- * AggregatorRegistry, so /metrics on any thread reports the whole process.
+ * AggregatorRegistry, so /metrics on any thread reports the whole process. The spend-log
+ * counters live on the main thread (src/spend/spend-metrics.ts) and are merged the same way.
  */
 import client from 'prom-client';
 import { LocalCounter, LocalHistogram } from './local-metrics.js';
+import { bindRouterMetrics, collectDeploymentState, collectHealth, collectInflight, collectLatency } from '../router/metrics.js';
 
 /** Buckets in seconds for whole-request latency: 1 ms to 5 min (LLM calls are slow). */
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -23,6 +25,16 @@ export const METRIC_DEFINITIONS = [
   { name: 'ailb_inflight_requests', kind: 'gauge', labels: [], help: 'Requests currently being served.' },
   { name: 'ailb_tokens_total', kind: 'counter', labels: ['model', 'type', 'source'], help: 'Tokens of answered requests: type prompt or completion; source provider (the upstream reported usage) or counted (the gateway counted them: prompts, and streams without usage).' },
   { name: 'ailb_config_reloads_total', kind: 'counter', labels: ['result'], help: 'Config reloads, by result (ok, invalid).' },
+  { name: 'ailb_spend_log_rows_total', kind: 'counter', labels: ['outcome'], help: 'Spend-log rows on the main thread, by outcome: queued (received from the threads), written (stored), duplicate (already stored, skipped), spilled (moved to a spill file), rejected (refused by the database as data).' },
+  { name: 'ailb_deployment_state', kind: 'gauge', labels: ['model', 'deployment'], help: 'Circuit state of each deployment: 0 healthy (closed), 1 half-open (one probe request let through), 2 cooling down (no traffic).' },
+  { name: 'ailb_deployment_failures_total', kind: 'counter', labels: ['model', 'deployment', 'class'], help: 'Failed upstream attempts by deployment and LiteLLM error class, retried ones included.' },
+  { name: 'ailb_deployment_cooldowns_total', kind: 'counter', labels: ['model', 'deployment'], help: 'Times a deployment was put in cooldown.' },
+  { name: 'ailb_deployment_inflight_requests', kind: 'gauge', labels: ['model', 'deployment'], help: 'Requests in flight per deployment, for least-busy groups.' },
+  { name: 'ailb_deployment_latency_seconds', kind: 'gauge', labels: ['model', 'deployment', 'kind'], help: 'Moving average latency per deployment for latency-based groups: kind ttfb (time to first byte) or per_token (time per completion token).' },
+  { name: 'ailb_deployment_health', kind: 'gauge', labels: ['model', 'deployment'], help: 'Result of the last health check: 1 healthy, 0 unhealthy.' },
+  { name: 'ailb_redis_counter_failures_total', kind: 'counter', labels: ['operation'], help: 'Calls to the shared counters in Redis that failed or were skipped because Redis was unavailable, by operation: reserve (the request was admitted on the local counters, or refused with 503 when redis_failure_mode is closed), settle, release.' },
+  { name: 'ailb_router_retries_total', kind: 'counter', labels: ['model'], help: 'Upstream attempts made again after a failure, within the same model group.' },
+  { name: 'ailb_router_fallbacks_total', kind: 'counter', labels: ['model', 'kind'], help: 'Requests moved to a fallback model group, by list: general, context_window, content_policy.' },
 ] as const;
 
 export type MetricName = (typeof METRIC_DEFINITIONS)[number]['name'];
@@ -41,6 +53,8 @@ export class ThreadMetrics {
   private readonly clientAborts: client.Counter<string>;
   private readonly tokens: LocalCounter;
   readonly configReloads: client.Counter<string>;
+  /** Failed or skipped calls to the shared counters in Redis, by operation (reserve, settle, release). */
+  readonly redisCounterFailures: client.Counter<string>;
   /** Requests being served now; read into the gauge when the registry is collected. */
   private inflightCount = 0;
 
@@ -65,7 +79,20 @@ export class ThreadMetrics {
       },
     });
     this.configReloads = new client.Counter(def('ailb_config_reloads_total'));
+    this.redisCounterFailures = new client.Counter(def('ailb_redis_counter_failures_total'));
     this.tokens = new LocalCounter(def('ailb_tokens_total'), this.registry);
+    // The router counts its rare events into these (src/router/metrics.ts); the deployment gauges
+    // read the process-wide router counters when scraped, the same in every thread: merged with max.
+    bindRouterMetrics({
+      failures: new client.Counter(def('ailb_deployment_failures_total')),
+      cooldowns: new client.Counter(def('ailb_deployment_cooldowns_total')),
+      retries: new client.Counter(def('ailb_router_retries_total')),
+      fallbacks: new client.Counter(def('ailb_router_fallbacks_total')),
+    });
+    new client.Gauge({ ...def('ailb_deployment_state'), aggregator: 'max', collect() { collectDeploymentState(this); } });
+    new client.Gauge({ ...def('ailb_deployment_inflight_requests'), aggregator: 'max', collect() { collectInflight(this); } });
+    new client.Gauge({ ...def('ailb_deployment_latency_seconds'), aggregator: 'max', collect() { collectLatency(this); } });
+    new client.Gauge({ ...def('ailb_deployment_health'), aggregator: 'max', collect() { collectHealth(this); } });
   }
 
   requestStarted(): void {

@@ -5,8 +5,9 @@
  * shape keeps the hot path monomorphic). A context lives from the first byte of the request until
  * the response ends or the client aborts.
  */
-import type { AuthRecord } from '../control/auth-record.js';
+import type { AuthRecord, CustomerAuthRecord } from '../control/auth-record.js';
 import type { GatewayError } from '../errors.js';
+import type { LimitReservation } from './limits/stage.js';
 import type { InferenceRoute } from './routes.js';
 import type { DeploymentRuntime, Runtime } from './runtime.js';
 import { newCallId } from './call-id.js';
@@ -38,10 +39,14 @@ export class RequestContext {
   auth: AuthRecord | null;
   /** The request body's `user` field (the end user), '' when absent. */
   endUser: string;
+  /** The end user's record (set by the access stage), null when there is none or no `user` field. */
+  customer: CustomerAuthRecord | null;
   /** max_tokens (or max_completion_tokens) from the body; -1 when absent. */
   maxTokens: number;
   /** Open counter reservation of the limits stage (settled or released at finish); -1 when none. */
   limitHandle: number;
+  /** What that reservation counts (for the settle); null when none. */
+  limitReservation: LimitReservation | null;
   /** Seconds for `retry-after` on a rate-limit refusal; 0 when none. */
   retryAfterS: number;
   /** x-ratelimit-* header pairs for the key's own limits, sent with the answer. */
@@ -102,8 +107,10 @@ export class RequestContext {
     this.peer = null;
     this.auth = null;
     this.endUser = '';
+    this.customer = null;
     this.maxTokens = -1;
     this.limitHandle = -1;
+    this.limitReservation = null;
     this.retryAfterS = 0;
     this.rateLimitHeaders = null;
     this.runtime = runtime;

@@ -7,11 +7,12 @@
  * answered here in the OpenAI envelope. docs/lifecycle.md describes every stage; keep it current.
  */
 import { GatewayError } from '../errors.js';
+import { budgetReportPoster } from '../limits/budget-reports.js';
 import { createAccessStage } from './access/stage.js';
 import type { ThreadKeyCache } from './auth/key-cache.js';
 import { createAuthStage } from './auth/stage.js';
 import { StageStatus, type RequestContext, type Stage } from './context.js';
-import { createLimitsStage, KeyLimits } from './limits/stage.js';
+import { createLimitsStage, RequestLimits } from './limits/stage.js';
 import { createParseStage } from './parse/stage.js';
 import { createRouteStage } from './route/stage.js';
 import { createTokensStage } from './tokens/stage.js';
@@ -20,13 +21,15 @@ import { callUpstream, errorHeaders, type UpstreamObserver } from './upstream/pr
 
 export class InferencePipeline {
   private readonly stages: readonly Stage[];
-  /** This thread's view of the key limits; `finish` must hand every request to `limits.finish`. */
-  readonly limits = new KeyLimits();
+  /** This thread's limits and budgets; `finish` must hand every request to `limits.finish`. */
+  readonly limits = new RequestLimits();
   private readonly observer: UpstreamObserver;
   private readonly onInternalError: (ctx: RequestContext, error: unknown) => void;
 
   /** `keys`: this thread's virtual-key cache, null when the gateway runs without a store. */
   constructor(observer: UpstreamObserver, onInternalError: (ctx: RequestContext, error: unknown) => void, keys: ThreadKeyCache | null = null) {
+    // Budget alerts are decided on the main thread (one BudgetAlerts per process): post there.
+    this.limits.budgetReporter = budgetReportPoster();
     this.stages = [createAuthStage(keys), createParseStage(), createAccessStage(keys), createRouteStage(), createTokensStage(), createLimitsStage(this.limits)];
     this.observer = observer;
     this.onInternalError = onInternalError;

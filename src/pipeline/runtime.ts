@@ -1,6 +1,11 @@
 /**
  * What one event-loop thread derives from a GatewayConfig before serving with it: deployment
- * groups, precomputed upstream headers, connection pools and response bodies that never change.
+ * groups (with their routing strategy and the router's policy, src/router/), precomputed upstream
+ * headers, connection pools and response bodies that never change.
+ *
+ * Each deployment's router state (cooldown, in flight, latency, usage, health) is not held here
+ * but in the process-wide counter store, named by deployment id: every thread and every runtime
+ * generation reads the same state (src/router/state.ts).
  *
  * A Runtime is immutable once built. Hot reload builds a new one and swaps a single reference;
  * requests already running keep the Runtime they started with. Connection pools are shared between
@@ -10,6 +15,11 @@
 import { hash } from 'node:crypto';
 import { OriginPool } from '../upstream/origin-pool.js';
 import type { GatewayConfig, ModelDeployment } from '../config/types.js';
+import { DeploymentGroup } from '../router/group.js';
+import { HealthChecks } from '../router/health.js';
+import { setRouterView } from '../router/metrics.js';
+import { RouterPolicy } from '../router/policy.js';
+import { DeploymentState } from '../router/state.js';
 import { deploymentPricing, type DeploymentPricing } from '../spend/pricing.js';
 
 export class DeploymentRuntime {
@@ -26,6 +36,13 @@ export class DeploymentRuntime {
   readonly wildcardSuffix: string;
   /** Token prices: model_info overrides, else genai-prices (docs/cost.md). */
   readonly pricing: DeploymentPricing;
+  /** Cooldown, load and latency state, shared by every thread (src/router/state.ts). */
+  readonly state: DeploymentState;
+  /** model_info.max_input_tokens, for the pre-call context-window check; -1 when not set. */
+  readonly maxInputTokens: number;
+  /** The group this deployment serves in, and its index there (set once, when the group is built). */
+  group: DeploymentGroup;
+  index: number;
 
   constructor(spec: ModelDeployment, pool: OriginPool) {
     this.spec = spec;
@@ -38,6 +55,17 @@ export class DeploymentRuntime {
     this.wildcardPrefix = star < 0 ? '' : spec.modelName.slice(0, star);
     this.wildcardSuffix = star < 0 ? '' : spec.modelName.slice(star + 1);
     this.pricing = deploymentPricing(spec);
+    this.state = new DeploymentState(spec.id);
+    const maxInput = spec.modelInfo.max_input_tokens;
+    this.maxInputTokens = typeof maxInput === 'number' && Number.isFinite(maxInput) && maxInput >= 0 ? maxInput : -1;
+    this.group = null as unknown as DeploymentGroup;
+    this.index = -1;
+  }
+
+  /** Called by the DeploymentGroup constructor. */
+  joinGroup(group: DeploymentGroup, index: number): void {
+    this.group = group;
+    this.index = index;
   }
 
   /** The upstream model for a public name this deployment matched (fills the `*` of a wildcard). */
@@ -51,7 +79,7 @@ export class DeploymentRuntime {
 interface WildcardGroup {
   readonly prefix: string;
   readonly suffix: string;
-  readonly deployments: readonly DeploymentRuntime[];
+  readonly group: DeploymentGroup;
 }
 
 export class Runtime {
@@ -65,7 +93,13 @@ export class Runtime {
   readonly modelsBody: string;
   /** Public model names, in config order (what /v1/models lists). */
   readonly modelNames: readonly string[];
-  private readonly groups: Map<string, readonly DeploymentRuntime[]>;
+  /** Retries, fallbacks, cooldowns and strategies of this config generation. */
+  readonly router: RouterPolicy;
+  /** Every deployment group once (aliases not repeated), exact groups then wildcards. */
+  readonly deploymentGroups: readonly DeploymentGroup[];
+  /** Health checks of every deployment: background ones when configured, and GET /health. */
+  readonly health: HealthChecks;
+  private readonly groups: Map<string, DeploymentGroup>;
   private readonly wildcards: readonly WildcardGroup[];
   readonly pools: ReadonlyMap<string, OriginPool>;
 
@@ -90,26 +124,35 @@ export class Runtime {
       if (list === undefined) target.set(spec.modelName, [deployment]);
       else list.push(deployment);
     }
+    this.router = new RouterPolicy(config);
+    const exactGroups = new Map<string, DeploymentGroup>();
+    for (const [name, deployments] of groups) exactGroups.set(name, new DeploymentGroup(name, deployments, this.router));
+    const all = [...exactGroups.values()];
     for (const [alias, groupName] of Object.entries(config.routerSettings.modelGroupAlias)) {
-      const group = groups.get(groupName);
-      if (group !== undefined && !groups.has(alias)) groups.set(alias, group);
+      const group = exactGroups.get(groupName);
+      if (group !== undefined && !exactGroups.has(alias)) exactGroups.set(alias, group);
     }
-    this.groups = groups;
+    this.groups = exactGroups;
     // Longest prefix first, so `openai/gpt-4*` wins over `openai/*` and both over `*`.
-    this.wildcards = [...wildcardGroups.values()]
-      .map((deployments) => ({
+    this.wildcards = [...wildcardGroups.entries()]
+      .map(([name, deployments]) => ({
         prefix: deployments[0].wildcardPrefix,
         suffix: deployments[0].wildcardSuffix,
-        deployments,
+        group: new DeploymentGroup(name, deployments, this.router),
       }))
       .sort((a, b) => b.prefix.length + b.suffix.length - (a.prefix.length + a.suffix.length));
+    for (const wildcard of this.wildcards) all.push(wildcard.group);
+    this.deploymentGroups = all;
     this.pools = pools;
-    this.modelNames = [...groups.keys()];
+    this.modelNames = [...exactGroups.keys()];
     this.modelsBody = renderModelList(this.modelNames);
+    this.health = new HealthChecks(this);
+    if (this.router.backgroundHealthChecks) this.health.startBackground(this.router.healthCheckIntervalMs);
+    setRouterView(this);
   }
 
-  /** The deployments serving a public model name; empty when none does. */
-  deploymentsFor(model: string): readonly DeploymentRuntime[] {
+  /** The deployment group serving a public model name (exact name, alias, then wildcard); null when none does. */
+  groupFor(model: string): DeploymentGroup | null {
     const exact = this.groups.get(model);
     if (exact !== undefined) return exact;
     for (const wildcard of this.wildcards) {
@@ -118,21 +161,32 @@ export class Runtime {
         model.startsWith(wildcard.prefix) &&
         model.endsWith(wildcard.suffix)
       ) {
-        return wildcard.deployments;
+        return wildcard.group;
       }
     }
-    return NONE;
+    return null;
   }
 
-  /** Closes the pools of `previous` that this runtime no longer uses, once their requests end. */
+  /** The deployments serving a public model name; empty when none does. */
+  deploymentsFor(model: string): readonly DeploymentRuntime[] {
+    const group = this.groupFor(model);
+    return group === null ? NONE : group.deployments;
+  }
+
+  /**
+   * Closes the pools of `previous` that this runtime no longer uses, once their requests end, and
+   * stops its background health checks.
+   */
   releasePoolsOf(previous: Runtime): void {
+    previous.health.stop();
     for (const [origin, pool] of previous.pools) {
       if (this.pools.get(origin) !== pool) void pool.close();
     }
   }
 
-  /** Closes every pool; in-flight requests finish first. */
+  /** Stops the health checks and closes every pool; in-flight requests finish first. */
   async close(): Promise<void> {
+    this.health.stop();
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The main thread's side of the gateway: starts the event-loop threads, hands them config
  * (initially and on every reload), answers their /metrics requests by merging every thread's
- * metrics, and shuts them down gracefully.
+ * metrics, passes their spend-log batches to the control plane's writer, and shuts them down
+ * gracefully (threads drain and post their last spend rows before the control plane closes).
  */
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -237,6 +238,11 @@ export class Gateway {
         waiter?.resolve();
         break;
       }
+      case 'spend-rows':
+        // Threads record only with a control plane; a batch that came before the store was open
+        // was held in the thread's takeOver buffer until now.
+        this.control?.recordSpend(message.batch);
+        break;
       case 'listening':
       case 'listen-failed':
         break;
@@ -262,6 +268,7 @@ export class Gateway {
           }),
       ),
     );
+    if (this.control !== null) snapshots.push(await this.control.metricsSnapshot());
     return aggregateMetrics(snapshots);
   }
 }

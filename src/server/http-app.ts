@@ -18,6 +18,7 @@ import type { ThreadKeyCache } from '../pipeline/auth/key-cache.js';
 import { registerManagementRoutes, type AdminForwarder } from './admin-forward.js';
 import { readPresentedKey, sendJson } from './http-util.js';
 import { onModels } from './models-route.js';
+import { authenticate } from './authenticate.js';
 import { readBody } from './read-body.js';
 import { onTokenCounter } from './token-counter.js';
 import { statusLine, UwsSink } from './uws-sink.js';
@@ -53,6 +54,7 @@ export function createHttpApp(uws: UwsModule, state: ThreadState): TemplatedApp 
   }
   app.post('/utils/token_counter', (res, req) => onTokenCounter(state, res, req));
   app.get('/health/readiness', (res) => onReadiness(state, res));
+  app.get('/health', (res, req) => onHealth(state, res, req));
   app.get('/metrics', (res) => onMetrics(state, res));
   registerManagementRoutes(app, state);
   app.any('/*', (res, req) => {
@@ -108,6 +110,42 @@ function onReadiness(state: ThreadState, res: HttpResponse): void {
     models: state.runtime.config.modelList.length,
   });
   sendJson(res, ready ? 200 : 503, body, state.draining);
+}
+
+/**
+ * GET /health (LiteLLM's admin route): every deployment's health check,
+ * `{healthy_endpoints, unhealthy_endpoints, healthy_count, unhealthy_count}` (src/router/health.ts).
+ * For the master key, or a virtual key of a proxy admin.
+ */
+function onHealth(state: ThreadState, res: HttpResponse, req: HttpRequest): void {
+  const runtime = state.runtime;
+  const presented = readPresentedKey(req, runtime.keyHeaders);
+  const abort = { aborted: false };
+  res.onAborted(() => {
+    abort.aborted = true;
+  });
+  const answer = (status: number, body: string) => {
+    if (!abort.aborted) res.cork(() => sendJson(res, status, body, state.draining));
+  };
+  authenticate(runtime, state.keys, presented, res, '/health', (error, record) => {
+    if (error !== null) {
+      answer(error.status, error.toOpenAIBody());
+      return;
+    }
+    const role = record?.user?.user_role;
+    if (record !== null && role !== 'proxy_admin' && role !== 'proxy_admin_viewer') {
+      const forbidden = new GatewayError('forbidden', 'GET /health is for proxy admins.');
+      answer(forbidden.status, forbidden.toOpenAIBody());
+      return;
+    }
+    runtime.health.report().then(
+      (body) => answer(200, body),
+      (failure: Error) => {
+        const internal = new GatewayError('internal_error', `Could not check the deployments: ${failure.message}`);
+        answer(internal.status, internal.toOpenAIBody());
+      },
+    );
+  });
 }
 
 function onMetrics(state: ThreadState, res: HttpResponse): void {

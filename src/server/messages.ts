@@ -5,6 +5,7 @@
 import type { GatewayConfig } from '../config/types.js';
 import type { AdminRequest, AdminResponse, InvalidationScope } from '../control/types.js';
 import type { LookupKind } from '../pipeline/auth/key-cache.js';
+import type { SpendRowBatch } from '../spend/spend-recorder.js';
 
 export interface WorkerInit {
   readonly config: GatewayConfig;
@@ -36,4 +37,9 @@ export type WorkerToMain =
   | { readonly type: 'internal-error'; readonly callId: string; readonly message: string }
   | { readonly type: 'admin-request'; readonly id: number; readonly request: AdminRequest }
   | { readonly type: 'auth-lookup'; readonly id: number; readonly kind: LookupKind; readonly key: string }
-  | { readonly type: 'auth-invalidated'; readonly id: number };
+  | { readonly type: 'auth-invalidated'; readonly id: number }
+  /**
+   * Spend-log rows of finished requests (layout: src/spend/spend-recorder.ts): at most one
+   * message per thread every ~100 ms or 512 rows, never one per request.
+   */
+  | { readonly type: 'spend-rows'; readonly batch: SpendRowBatch };

@@ -5,21 +5,27 @@
  *
  * Shutdown contract: on `drain` the thread closes its listen socket, answers what is in flight
  * (closing each connection after its response), and once nothing is left (or the drain timeout
- * passes, aborting what remains) closes its upstream pools and reports `drained`. It then ends on
- * its own when uWS has no sockets left; the main thread never kills it while uWS holds handles.
+ * passes, aborting what remains) closes its upstream pools, posts its last spend-log rows and
+ * reports `drained`. It then ends on its own when uWS has no sockets left; the main thread never
+ * kills it while uWS holds handles.
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { us_listen_socket } from 'uWebSockets.js';
+import { resolveRedisUrl } from '../config/redis.js';
 import { GatewayError } from '../errors.js';
+import { RedisCounterStore } from '../limits/redis-counters.js';
+import { createLogger } from '../log.js';
 import { ENCODINGS, loadEncoding } from '../native/index.js';
 import { ThreadMetrics } from '../observability/metrics.js';
 import type { AdminRequest, AdminResponse } from '../control/types.js';
 import { ThreadKeyCache, type LookupKind } from '../pipeline/auth/key-cache.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { SharedCounters } from '../pipeline/limits/shared.js';
 import { InferencePipeline } from '../pipeline/pipeline.js';
 import { Runtime } from '../pipeline/runtime.js';
 import type { UpstreamObserver } from '../pipeline/upstream/proxy.js';
+import { SpendRecorder } from '../spend/spend-recorder.js';
 import { createHttpApp, type ThreadState } from './http-app.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './messages.js';
 import { loadUws, type ClosableApp, type UwsModule } from './uws.js';
@@ -49,6 +55,10 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
   private readonly pendingLookups = new Map<number, (record: unknown, error: string | null) => void>();
   private readonly pendingAdmin = new Map<number, (response: AdminResponse) => void>();
   private nextRequestId = 1;
+  /** This thread's batch of spend-log rows; null without a control plane (no store to write to). */
+  private readonly spend: SpendRecorder | null;
+  /** Requests whose upstream call failed after their status was sent (a broken stream), until finish. */
+  private readonly upstreamFailed = new Set<RequestContext>();
 
   constructor(uws: UwsModule, init: WorkerInit, port: MessagePortLike) {
     this.uws = uws;
@@ -59,6 +69,9 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     this.storeConnected = init.controlPlane ? false : null;
     this.keys = init.controlPlane ? new ThreadKeyCache((kind, key, done) => this.lookup(kind, key, done)) : null;
     this.forwardAdmin = init.controlPlane ? (request) => this.adminCall(request) : null;
+    // Recorded even with disable_spend_logs: the main thread then stores no row but still adds
+    // the spend to the keys, users, teams and end users, as LiteLLM does.
+    this.spend = init.controlPlane ? new SpendRecorder((batch) => this.send({ type: 'spend-rows', batch })) : null;
     this.pipeline = new InferencePipeline(
       this,
       (ctx, error) => {
@@ -66,6 +79,29 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
         this.send({ type: 'internal-error', callId: ctx.callId, message });
       },
       this.keys,
+    );
+    const redisUrl = resolveRedisUrl(init.config, process.env);
+    if (redisUrl !== null) this.openSharedCounters(redisUrl, init.config.limits.redisKeyPrefix);
+  }
+
+  /**
+   * With Redis configured, this thread's connection to the counters shared by all instances
+   * (docs/counters.md). Never waited for: until it is ready, requests follow
+   * ailb_settings.redis_failure_mode. Closed at drain.
+   */
+  private openSharedCounters(url: string, keyPrefix: string): void {
+    const log = createLogger(process.env);
+    RedisCounterStore.connect({ url, keyPrefix, waitForReady: false, logger: log }).then(
+      (store) => {
+        if (this.isDrained) {
+          void store.close();
+          return;
+        }
+        const shared = new SharedCounters(store, log);
+        shared.onFailure = (operation) => this.metrics.redisCounterFailures.labels(operation).inc();
+        this.pipeline.limits.shared = shared;
+      },
+      (error: unknown) => log.error('redis counters: not used', { error: error instanceof Error ? error.message : String(error) }),
     );
   }
 
@@ -148,7 +184,13 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     ctx.finished = true;
     this.inflight.delete(ctx);
     this.pipeline.limits.finish(ctx);
-    const durationS = (performance.now() - ctx.startedAt) / 1000;
+    const now = performance.now();
+    const upstreamFailed = this.upstreamFailed.size !== 0 && this.upstreamFailed.delete(ctx);
+    // One spend-log row per request that reached an upstream (refusals before it cost nothing).
+    if (this.spend !== null && ctx.dispatchedAt > 0 && ctx.deployment !== null) {
+      this.spend.record(ctx, now, upstreamFailed || ctx.aborted || ctx.status < 200 || ctx.status >= 400);
+    }
+    const durationS = (now - ctx.startedAt) / 1000;
     this.metrics.requestFinished(ctx.route.name, ctx.model, ctx.aborted ? 499 : ctx.status, durationS, ctx.overheadMs / 1000);
     const usage = ctx.usage;
     if (usage !== null) {
@@ -162,6 +204,7 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
 
   upstreamError(ctx: RequestContext, kind: string): void {
     this.metrics.upstreamError(ctx.model, ctx.deployment?.spec.id ?? '', kind);
+    if (!ctx.finished && this.spend !== null) this.upstreamFailed.add(ctx);
   }
 
   private lookup(kind: LookupKind, key: string, done: (record: unknown, error: string | null) => void): void {
@@ -228,6 +271,12 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
       setTimeout(() => {
         this.app?.close();
         this.app = null;
+        // Requests cut at the drain timeout have finished by now: their rows go too, before `drained`.
+        this.spend?.flush();
+        // After the last settles were sent: QUIT waits for their replies, then the socket closes.
+        const shared = this.pipeline.limits.shared;
+        this.pipeline.limits.shared = null;
+        void shared?.close();
         this.send({ type: 'drained', abandoned });
         this.port.close();
       }, FLUSH_LINGER_MS);

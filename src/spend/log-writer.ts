@@ -19,7 +19,8 @@
  * - Rows the database refuses as data (SQLSTATE classes 22 and 23) are isolated by halving the
  *   batch and kept in the spill directory's rejects file; they never block the queue.
  *
- * A plain class over a store: it runs wherever it is made (the main thread today).
+ * A plain class over a store: it runs wherever it is made. The gateway makes one on the main
+ * thread (src/control/service.ts), fed by the event-loop threads' batches (src/spend/spend-recorder.ts).
  */
 import type { SpendLogRecord, SpendLogRepository, StoreBackendKind } from '../store/types.js';
 import { dayOfIso, utcDay } from '../store/spend-logs.js';
@@ -30,6 +31,15 @@ export interface SpendLogSink {
   readonly spendLogs: Pick<SpendLogRepository, 'insertBatch' | 'ensurePartitions'>;
   /** Which database: sets the default of `maxInFlight` (a Store has it). */
   readonly backend?: StoreBackendKind;
+  /**
+   * Writes one batch, with whatever else must commit with it (the per-entity spend the new rows
+   * charge: src/spend/store-sink.ts), and returns how many rows were new. When present the writer
+   * calls it instead of `spendLogs.insertBatch`. It must be atomic (all or nothing) and
+   * idempotent like insertBatch: rows already stored are skipped and change nothing, since the
+   * writer retries a batch whose outcome it does not know, and halves a batch that fails with a
+   * data error.
+   */
+  recordBatch?(rows: readonly SpendLogRecord[]): Promise<number>;
 }
 
 /** Counters for metrics; each is optional and must not throw (errors from hooks are ignored). */
@@ -542,7 +552,8 @@ export class SpendLogWriter {
   /** Inserts; on a data error halves the rows until the bad ones are alone, and rejects those. */
   private async insertOrIsolate(rows: readonly SpendLogRecord[]): Promise<number> {
     try {
-      return await this.sink.spendLogs.insertBatch(rows);
+      const sink = this.sink;
+      return await (sink.recordBatch !== undefined ? sink.recordBatch(rows) : sink.spendLogs.insertBatch(rows));
     } catch (error) {
       if (!isDataError(error)) throw error;
       if (rows.length === 1) {

@@ -7,6 +7,7 @@
  * both ways: inserts read the records' fields into their columns, SELECTs alias the columns back.
  */
 import type {
+  SpendCharge,
   SpendGroupBy,
   SpendLogFilter,
   SpendLogPage,
@@ -17,6 +18,7 @@ import type {
 } from './types.js';
 import { SPEND_GROUP_BY } from './types.js';
 import { quoteIdent, type SqlClient } from './sql.js';
+import { addSpend } from './spend-totals.js';
 import { Where } from './table.js';
 
 /** Record field → [column, SQL type]. Every field of SpendLogRecord, in column order. */
@@ -169,16 +171,29 @@ export function createSpendLogRepository(client: SqlClient): SpendLogRepository 
     return [...daily, ...other];
   }
 
+  /** The INSERT in chunks of MAX_ROWS_PER_STATEMENT, each `returning` the new rows' columns. */
+  async function insertChunks<R>(rows: readonly SpendLogRecord[], returning: string): Promise<R[]> {
+    const out: R[] = [];
+    for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
+      const chunk = i === 0 && rows.length <= MAX_ROWS_PER_STATEMENT ? rows : rows.slice(i, i + MAX_ROWS_PER_STATEMENT);
+      const result = await client.query<R>(`${INSERT_SQL} RETURNING ${returning}`, columnsOf(chunk));
+      for (const row of result) out.push(row);
+    }
+    return out;
+  }
+
   return {
     async insertBatch(rows) {
-      let inserted = 0;
-      for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
-        const chunk = i === 0 && rows.length <= MAX_ROWS_PER_STATEMENT ? rows : rows.slice(i, i + MAX_ROWS_PER_STATEMENT);
-        // RETURNING 1 counts the new rows on both drivers (PGlite's affectedRows is not pg's rowCount).
-        const result = await client.query(`${INSERT_SQL} RETURNING 1 AS n`, columnsOf(chunk));
-        inserted += result.length;
-      }
-      return inserted;
+      // RETURNING 1 counts the new rows on both drivers (PGlite's affectedRows is not pg's rowCount).
+      return (await insertChunks(rows, '1 AS n')).length;
+    },
+
+    insertBatchCharges(rows) {
+      return insertChunks<SpendCharge>(rows, 'api_key, "user", team_id, end_user, spend');
+    },
+
+    addSpend(totals) {
+      return addSpend(client, totals);
     },
 
     async ensurePartitions(days) {

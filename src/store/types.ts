@@ -414,6 +414,30 @@ export interface SpendSum {
   total_tokens: number;
 }
 
+/** Who a stored spend-log row charges, and how much: the columns `insertBatchCharges` returns. */
+export interface SpendCharge {
+  api_key: string;
+  user: string | null;
+  team_id: string | null;
+  end_user: string | null;
+  spend: number;
+}
+
+/**
+ * Spend to add to each entity's `spend` column, US dollars on the picodollar grid (src/spend/money.ts),
+ * summed over a batch (src/store/spend-totals.ts builds it). Entities with nothing to add are absent.
+ */
+export interface SpendTotals {
+  /** By key digest; a digest that is now a key's previous_token charges that key. */
+  readonly keys: ReadonlyMap<string, number>;
+  readonly users: ReadonlyMap<string, number>;
+  readonly teams: ReadonlyMap<string, number>;
+  /** By team id, then user id: the key's user's membership of the key's team. */
+  readonly teamMembers: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** By end user (the request's `user` field); a missing customer row is created. */
+  readonly endUsers: ReadonlyMap<string, number>;
+}
+
 /** One partition of spend_logs: `day` is its UTC day (YYYY-MM-DD), null for the default partition. */
 export interface SpendLogPartition {
   name: string;
@@ -427,6 +451,16 @@ export interface SpendLogRepository {
    * rows were new.
    */
   insertBatch(rows: readonly SpendLogRecord[]): Promise<number>;
+  /** insertBatch, returning what each new row charges (rows already stored are skipped and not returned). */
+  insertBatchCharges(rows: readonly SpendLogRecord[]): Promise<SpendCharge[]>;
+  /**
+   * Adds `totals` to the `spend` of keys, users, teams, team members and end users (customers,
+   * created when missing), one statement per table, each sum rounded to the picodollar grid.
+   * Takes the schema's transaction-scoped spend lock first, so concurrent callers (batches in
+   * flight, other instances) never deadlock on each other's rows: call it inside
+   * store.transaction, after the insert whose rows it charges.
+   */
+  addSpend(totals: SpendTotals): Promise<void>;
   /** Makes the partitions of these UTC days (YYYY-MM-DD) where missing; returns the days it made. */
   ensurePartitions(days: readonly string[]): Promise<string[]>;
   /** The partitions, daily ones by day, then the default partition. */

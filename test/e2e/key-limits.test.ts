@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { hashKey } from '../../src/control/key-material.js';
+import { CounterStore } from '../../src/native/index.js';
 import { MASTER_KEY, openaiConfig, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { MockOpenAI } from '../support/mock-openai.js';
+import { MockOpenAI, sleep } from '../support/mock-openai.js';
 
 interface Reply {
   status: number;
@@ -22,6 +24,18 @@ async function post(gw: TestGateway, route: string, body: unknown, key: string):
     body: JSON.stringify(body),
   });
   return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+/**
+ * Waits until no reservation is open on a counter: a call is settled or released just after its
+ * answer is written (docs/counters.md#settle-after-the-answer), so a client's next call can come
+ * first.
+ */
+async function drained(name: string): Promise<void> {
+  const store = new CounterStore();
+  const id = store.intern(name);
+  for (let i = 0; i < 100 && store.info(id).reserved > 0; i++) await sleep(10);
+  assert.equal(store.info(id).reserved, 0, `${name} still has reservations open`);
 }
 
 const chat = (extra: object = {}) => ({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -55,7 +69,7 @@ describe('key limits (rpm, tpm, max_parallel_requests)', () => {
     assert.equal(refused.length, 14);
     for (const reply of refused) {
       assert.equal(reply.json.error.type, 'rate_limit_error');
-      assert.match(reply.json.error.message, /rpm-seven.*rpm_limit \(requests per minute\) is 7/);
+      assert.match(reply.json.error.message, /^Rate limit exceeded for key rpm-seven \(sk-\.\.\..{4}\): rpm_limit \(requests per minute\) is 7, 0 left\. Limit type: requests\. Retry after \d+ s\.$/);
       assert.ok(Number(reply.headers.get('retry-after')) >= 1);
     }
     const remaining = passed.map((r) => Number(r.headers.get('x-ratelimit-remaining-requests'))).sort((a, b) => a - b);
@@ -72,6 +86,7 @@ describe('key limits (rpm, tpm, max_parallel_requests)', () => {
     assert.equal(third.status, 429);
     assert.match(third.json.error.message, /max_parallel_requests is 2/);
     assert.deepEqual((await Promise.all(slow)).map((r) => r.status), [200, 200]);
+    await drained(`key:${hashKey(key)}:parallel`);
     assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 200);
   });
 
@@ -97,6 +112,7 @@ describe('key limits (rpm, tpm, max_parallel_requests)', () => {
     const key = await keyWith({ rpm_limit: 2 });
     upstream.enqueue({ kind: 'status', status: 500, body: '{"error":{"message":"boom"}}' });
     assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 500);
+    await drained(`key:${hashKey(key)}:rpm`);
     // The failed call was released: two more fit.
     assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 200);
     assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 200);

@@ -25,7 +25,13 @@ export type Behaviour =
   /** Start a stream, send `chunks` pieces, then destroy the socket. */
   | { kind: 'break-stream'; chunks: number }
   /** Accept the request and never answer. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Read the request, then destroy the connection without answering (a connection reset). */
+  | { kind: 'reset' }
+  /** OpenAI's 400 for a prompt longer than the model's context window (`context_length_exceeded`). */
+  | { kind: 'context-length' }
+  /** OpenAI's 400 for content its safety system refused (`content_policy_violation`). */
+  | { kind: 'content-policy' };
 
 export class MockOpenAI {
   readonly requests: RecordedRequest[] = [];
@@ -33,6 +39,13 @@ export class MockOpenAI {
   private server: http.Server | null = null;
   /** Streams whose client went away before the end (the gateway cancelled them). */
   cancelledStreams = 0;
+  /** Wait this long before answering every request (this instance's latency). */
+  latencyMs = 0;
+  /** What a request gets when the queue is empty (default: success). */
+  otherwise: Behaviour = { kind: 'ok' };
+  /** Requests being answered now, and the most there have been at once. */
+  inflight = 0;
+  maxInflight = 0;
   private readonly sockets = new Set<import('node:net').Socket>();
 
   /** Queues behaviours for the next requests; when the queue is empty requests succeed. */
@@ -67,7 +80,10 @@ export class MockOpenAI {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      const behaviour = this.queue.shift() ?? { kind: 'ok' };
+      const behaviour = this.queue.shift() ?? this.otherwise;
+      this.inflight++;
+      this.maxInflight = Math.max(this.maxInflight, this.inflight);
+      res.on('close', () => this.inflight--);
       void this.answer(req, res, body, behaviour);
     });
   }
@@ -81,7 +97,27 @@ export class MockOpenAI {
       return;
     }
     const model = String(parsed.model ?? '');
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
     switch (behaviour.kind) {
+      case 'reset':
+        res.socket?.destroy();
+        return;
+      case 'context-length':
+        sendJson(res, 400, {
+          error: {
+            message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.",
+            type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
+          },
+        });
+        return;
+      case 'content-policy':
+        sendJson(res, 400, {
+          error: {
+            message: 'Your request was rejected as a result of our safety system.',
+            type: 'invalid_request_error', param: null, code: 'content_policy_violation',
+          },
+        });
+        return;
       case 'status':
         res.writeHead(behaviour.status, { 'content-type': 'application/json', ...behaviour.headers });
         res.end(behaviour.body);

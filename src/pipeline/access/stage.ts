@@ -1,7 +1,8 @@
 /**
  * Access stage (after parse, before route): applies the virtual key's model aliases, then checks
  * that the requested model is allowed by the key, its team and its user, and that the end user
- * named by the body's `user` field is not blocked.
+ * named by the body's `user` field is not blocked. The end user's record is left on the context
+ * (`ctx.customer`) for the limits stage.
  *
  * A models list allows a model when it is empty (everything), contains `all-proxy-models`, names
  * the model itself, names a wildcard pattern the model or one of its deployments'
@@ -26,6 +27,7 @@ export function createAccessStage(keys: ThreadKeyCache | null): Stage {
     if (ctx.endUser === '' || keys === null) return StageStatus.Continue;
     const cached = keys.customer(ctx.endUser, Date.now());
     if (cached !== undefined) {
+      ctx.customer = cached.record;
       checkCustomer(ctx, cached.record?.blocked === true);
       return StageStatus.Continue;
     }
@@ -36,6 +38,7 @@ export function createAccessStage(keys: ThreadKeyCache | null): Stage {
         resume(new GatewayError('store_unavailable', `Could not check the end user: ${error ?? 'no answer'}.`));
         return;
       }
+      ctx.customer = entry.record;
       try {
         checkCustomer(ctx, entry.record?.blocked === true);
       } catch (refusal) {

@@ -3,8 +3,11 @@
  * upstream. The client's body is forwarded as-is; only the `model` string is spliced when the
  * upstream name differs from the public one (no JSON.parse/stringify round trip).
  *
- * Deployment choice here is weighted random (LiteLLM's default simple-shuffle); the router
- * strategies, retries and fallbacks build on this stage.
+ * The model name selects a deployment group (src/router/group.ts) and the group's strategy picks
+ * the deployment (LiteLLM's routing strategies, `order` tiers, cooldowns). A group of one
+ * deployment has nothing to decide and reads no state. The upstream stage may move the request
+ * on from here (pre-call checks, retries, fallbacks: src/pipeline/upstream/proxy.ts), re-running
+ * the group's pick and, for another group, upstreamBody().
  */
 import { GatewayError } from '../../errors.js';
 import { StageStatus, type RequestContext, type Stage } from '../context.js';
@@ -12,31 +15,28 @@ import { jsonStringContents, type DeploymentRuntime } from '../runtime.js';
 
 export function createRouteStage(random: () => number = Math.random): Stage {
   return function route(ctx: RequestContext): StageStatus {
-    const candidates = ctx.runtime.deploymentsFor(ctx.model);
-    if (candidates.length === 0) {
+    const group = ctx.runtime.groupFor(ctx.model);
+    if (group === null) {
       throw new GatewayError(
         'unknown_model',
         `Invalid model name passed in model=${ctx.model}. Call \`/v1/models\` to view available models for your key.`,
         { param: 'model' },
       );
     }
-    const deployment = candidates.length === 1 ? candidates[0] : pickWeighted(candidates, random);
+    const picked = group.size === 1 ? group.deployments[0] : group.pick(ctx.stream, -1, null, group.policy.tryLeastRecentlyFailed, random);
+    if (picked === null && !group.policy.hasFallbacks(group.name)) {
+      // Every deployment is cooling down (when_all_cooling: refuse) or over its limits.
+      ctx.retryAfterS = group.retryAfterS();
+      throw group.noDeploymentsError(ctx.model, ctx.retryAfterS);
+    }
+    const deployment = picked ?? group.deployments[0];
     ctx.deployment = deployment;
     ctx.upstreamModel = deployment.upstreamModelFor(ctx.model);
-    ctx.upstreamBody = upstreamBody(ctx, deployment);
+    // No body when no deployment can take the request: the upstream stage moves on to the
+    // group's fallbacks (the stages between still see the group's first deployment).
+    ctx.upstreamBody = picked === null ? null : upstreamBody(ctx, deployment);
     return StageStatus.Continue;
   };
-}
-
-function pickWeighted(candidates: readonly DeploymentRuntime[], random: () => number): DeploymentRuntime {
-  let total = 0;
-  for (const d of candidates) total += d.spec.weight;
-  let point = random() * total;
-  for (const d of candidates) {
-    point -= d.spec.weight;
-    if (point < 0) return d;
-  }
-  return candidates[candidates.length - 1];
 }
 
 /** `stream_options` asking for the usage chunk, as added to a stream request that lacks it. */

@@ -10,8 +10,19 @@
  *   upstream's status kept.
  * - A client abort cancels the upstream request; a stream the upstream breaks ends with an SSE
  *   error event, never a fake `[DONE]`.
+ * - Router (src/router/): before the first attempt, pre-call checks (the prompt must fit the
+ *   deployment's max_input_tokens; a cooled deployment is not called when when_all_cooling is
+ *   `refuse`). A failed attempt that sent nothing to the client yet (an error status, a transport
+ *   failure or a timeout before a stream's first byte) is classified (LiteLLM's error classes)
+ *   and counted against the deployment's cooldown; the call then moves on from the route
+ *   decision: another deployment of the group (at once), the same one (after backoff, honouring
+ *   the upstream's retry-after) when retries allow, or the next fallback group (its body is made
+ *   again for the new model name). Answers carry x-litellm-attempted-retries and
+ *   x-litellm-attempted-fallbacks.
  *
- * One UpstreamCall is made per request and is the exchange handler for it.
+ * One UpstreamCall is made per request and is the exchange handler for every attempt of it. The
+ * plain case (one deployment, no failure) allocates nothing more than before and reads no router
+ * state.
  */
 import { performance } from 'node:perf_hooks';
 import { UpstreamTimeoutError, type Exchange, type ExchangeHandler } from '../../upstream/origin-pool.js';
@@ -19,7 +30,14 @@ import { GatewayError } from '../../errors.js';
 import { usageFromResponseBody, type TokenUsage } from '../../spend/usage.js';
 import { concretePricing, costOf } from '../../spend/pricing.js';
 import { countTokens, encodingForModel, StreamUsageScanner } from '../../native/index.js';
+import { classifyStatus, ErrorClass } from '../../router/classify.js';
+import { fits, type DeploymentGroup } from '../../router/group.js';
+import { countCooldown, countFailure, countFallback, countRetry } from '../../router/metrics.js';
+import { FallbackKind } from '../../router/policy.js';
+import { Phase } from '../../router/state.js';
 import type { RequestContext } from '../context.js';
+import { upstreamBody } from '../route/stage.js';
+import type { DeploymentRuntime } from '../runtime.js';
 import type { ResponseSink } from '../sink.js';
 
 /** Upstream error bodies larger than this are cut; they are only used for the message. */
@@ -51,17 +69,20 @@ export class ClientAbortError extends Error {
 }
 
 export function callUpstream(ctx: RequestContext, sink: ResponseSink, observer: UpstreamObserver): void {
-  const deployment = ctx.deployment!;
-  const call = new UpstreamCall(ctx, sink, observer);
-  const timeoutMs = ctx.stream ? deployment.spec.streamTimeoutMs : deployment.spec.timeoutMs;
-  ctx.dispatchedAt = performance.now();
-  // A stream may run for a long time: its timeout bounds the wait for each next byte instead. A
-  // plain call has the whole-call timer below, so its connection needs no inactivity timer.
-  const exchange = deployment.pool.request(
-    { path: deployment.pathPrefix + ctx.route.upstreamPath, headerBlock: deployment.headerBlock, body: ctx.upstreamBody!, idleTimeoutMs: ctx.stream ? timeoutMs : 0 },
-    call,
-  );
-  call.start(exchange, ctx.stream ? 0 : timeoutMs);
+  new UpstreamCall(ctx, sink, observer).begin();
+}
+
+/** How an attempt ended, for the deployment's state. */
+const enum Outcome {
+  Success,
+  Failure,
+  /** Ended by the client or the gateway (abort, shutdown): says nothing about the deployment. */
+  Abandoned,
+}
+
+/** x-litellm-attempted-* values, without making a string for the usual 0. */
+function countText(n: number): string {
+  return n === 0 ? '0' : String(n);
 }
 
 class UpstreamCall implements ExchangeHandler {
@@ -79,17 +100,124 @@ class UpstreamCall implements ExchangeHandler {
   private scanner: StreamUsageScanner | null = null;
   private scannerEnded = false;
 
+  // Router state of this request (src/router/); numbers and references only, so the plain case
+  // allocates nothing for it.
+  /** An attempt is on the wire (between send and its end). */
+  private attempting = false;
+  /** performance.now() of the first attempt: the gateway's overhead is the time before it. */
+  private firstDispatchAt = 0;
+  /** The group the route stage chose (its fallback lists apply) and the name the current group was asked by. */
+  private primary: DeploymentGroup | null = null;
+  private publicName = '';
+  /** Deployments of the current group this request has tried, by index; made on the first failure. */
+  private tried: Uint8Array | null = null;
+  private retries = 0;
+  private retriesInGroup = 0;
+  private fallbacks = 0;
+  private fallbackList: readonly string[] | null = null;
+  private fallbackKind = FallbackKind.General;
+  private fallbackIndex = 0;
+  /** The upstream's retry-after (retry-after-ms or retry-after) on an error answer, ms; -1 when none. */
+  private retryAfterMs = -1;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Counter handles of the current attempt: the deployment's in-flight slot and half-open probe; -1 when none. */
+  private inflightHandle = -1;
+  private probeHandle = -1;
+  /** The circuit's phase when the current attempt went (groups of several deployments). */
+  private enteredPhase = Phase.Closed;
+
   constructor(ctx: RequestContext, sink: ResponseSink, observer: UpstreamObserver) {
     this.ctx = ctx;
     this.sink = sink;
     this.observer = observer;
   }
 
+  /**
+   * Runs the pre-call checks where they can apply (several deployments, a max_input_tokens, or no
+   * deployment available at the route stage), then sends the first attempt.
+   */
+  begin(): void {
+    const ctx = this.ctx;
+    const deployment = ctx.deployment!;
+    const group = deployment.group;
+    this.primary = group;
+    this.publicName = ctx.model;
+    if (ctx.upstreamBody === null || group.size > 1 || deployment.maxInputTokens >= 0) {
+      const refusal = this.preCallRefusal(deployment, group);
+      if (refusal >= 0) {
+        if (!this.moveOn(refusal as ErrorClass, false)) this.refuseBeforeCall(refusal as ErrorClass);
+        return;
+      }
+    }
+    this.send();
+  }
+
+  /**
+   * Why `deployment` may not be called (an ErrorClass: ContextWindow when the prompt does not fit,
+   * RateLimit when nothing is available), or -1 when it may.
+   */
+  private preCallRefusal(deployment: DeploymentRuntime, group: DeploymentGroup): number {
+    // The route stage found no deployment it could use (it prepared no body).
+    if (this.ctx.upstreamBody === null) return ErrorClass.RateLimit;
+    if (!fits(deployment, this.fit())) return ErrorClass.ContextWindow;
+    if (group.breaker && !group.policy.tryLeastRecentlyFailed && !deployment.state.available(Date.now())) return ErrorClass.RateLimit;
+    return -1;
+  }
+
+  /** Prompt tokens + max_tokens for the context-window check; -1 when unknown or the check is off. */
+  private fit(): number {
+    const ctx = this.ctx;
+    if (ctx.promptTokens < 0 || !ctx.runtime.router.preCallChecks) return -1;
+    return ctx.promptTokens + Math.max(ctx.maxTokens, 0);
+  }
+
+  /** Answers a request no deployment could be tried for (nothing was sent upstream). */
+  private refuseBeforeCall(cls: ErrorClass): void {
+    const ctx = this.ctx;
+    const group = ctx.deployment!.group;
+    this.mode = Mode.Done;
+    if (cls === ErrorClass.ContextWindow) {
+      const limit = ctx.deployment!.maxInputTokens;
+      this.sendError(
+        new GatewayError(
+          'context_window_exceeded',
+          `ContextWindowExceededError: the prompt has ${ctx.promptTokens} tokens` +
+            (ctx.maxTokens > 0 ? ` + max_tokens ${ctx.maxTokens}` : '') +
+            `, more than model group ${group.name} takes (max_input_tokens ${limit}), and no context_window_fallbacks group fits it.`,
+          { param: 'messages' },
+        ),
+      );
+    } else {
+      ctx.retryAfterS = group.retryAfterS();
+      this.sendError(group.noDeploymentsError(ctx.model, ctx.retryAfterS));
+    }
+    this.observer.finish(ctx);
+  }
+
+  /** Sends one attempt to ctx.deployment. */
+  private send(): void {
+    const ctx = this.ctx;
+    const deployment = ctx.deployment!;
+    const group = deployment.group;
+    const timeoutMs = ctx.stream ? deployment.spec.streamTimeoutMs : deployment.spec.timeoutMs;
+    ctx.dispatchedAt = performance.now();
+    if (this.firstDispatchAt === 0) this.firstDispatchAt = ctx.dispatchedAt;
+    this.attempting = true;
+    this.ctx.cancelUpstream ??= (reason) => this.cancel(reason);
+    if (group.size > 1) this.enterDeployment(deployment, group);
+    // A stream may run for a long time: its timeout bounds the wait for each next byte instead. A
+    // plain call has the whole-call timer below, so its connection needs no inactivity timer.
+    const exchange = deployment.pool.request(
+      { path: deployment.pathPrefix + ctx.route.upstreamPath, headerBlock: deployment.headerBlock, body: ctx.upstreamBody!, idleTimeoutMs: ctx.stream ? timeoutMs : 0 },
+      this,
+    );
+    if (this.attempting) this.start(exchange, ctx.stream ? 0 : timeoutMs);
+  }
+
   /** Arms the whole-call timeout (0: none) and lets the request be cancelled from outside. */
   start(exchange: Exchange, timeoutMs: number): void {
     this.exchange = exchange;
     if (this.mode === Mode.Done) return;
-    this.ctx.cancelUpstream = (reason) => this.cancel(reason);
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -101,7 +229,7 @@ class UpstreamCall implements ExchangeHandler {
   /** Stops the exchange and ends the request as `reason` says (client abort, timeout, shutdown). */
   cancel(reason: Error): void {
     if (this.mode === Mode.Done) return;
-    this.exchange?.abort(reason);
+    if (this.attempting) this.exchange?.abort(reason);
     this.onError(reason);
   }
 
@@ -111,8 +239,10 @@ class UpstreamCall implements ExchangeHandler {
     this.status = statusCode;
     if (statusCode >= 400) {
       this.mode = Mode.UpstreamError;
+      this.retryAfterMs = retryAfterMs(headers);
       return;
     }
+    if (ctx.deployment!.group.tracksLatency) ctx.deployment!.state.observeTtfb(ctx.upstreamHeadersAt - ctx.dispatchedAt, Date.now());
     const contentType = headers['content-type'] ?? '';
     this.headers = this.responseHeaders(headers, contentType);
     if (contentType.startsWith('text/event-stream')) {
@@ -120,7 +250,7 @@ class UpstreamCall implements ExchangeHandler {
       // The usage chunk the gateway asked for (route stage) is kept from the client.
       this.scanner = new StreamUsageScanner('openai', { stripUsageEvent: ctx.usageInjected, collectText: true });
       this.clearTimer();
-      ctx.overheadMs = ctx.dispatchedAt - ctx.startedAt + (performance.now() - ctx.upstreamHeadersAt);
+      ctx.overheadMs = this.firstDispatchAt - ctx.startedAt + (performance.now() - ctx.upstreamHeadersAt);
       const overhead = ctx.overheadMs.toFixed(3);
       this.headers.push('x-ailb-overhead-duration-ms', overhead, 'x-litellm-overhead-duration-ms', overhead);
       ctx.status = statusCode;
@@ -165,14 +295,19 @@ class UpstreamCall implements ExchangeHandler {
         // Bytes the scanner held (an event not yet complete) go out before the end.
         const tail = this.scanner!.end();
         this.scannerEnded = true;
-        this.sink.end(tail.length > 0 ? tail : undefined);
         this.settleStreamUsage();
-        break;
+        this.endAttempt(Outcome.Success, ErrorClass.BadRequest);
+        // Finished (limits settled) before the last byte leaves: a client that sends its next
+        // request the moment this one ends must find this one's reservation already settled.
+        this.mode = Mode.Done;
+        this.observer.finish(ctx);
+        this.sink.end(tail.length > 0 ? tail : undefined);
+        return;
       }
       case Mode.Buffered: {
         const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
         const now = performance.now();
-        ctx.overheadMs = ctx.dispatchedAt - ctx.startedAt;
+        ctx.overheadMs = this.firstDispatchAt - ctx.startedAt;
         const overhead = ctx.overheadMs.toFixed(3);
         // The provider's own usage prices the call (LiteLLM's x-litellm-response-cost) and settles
         // a limits reservation. ~1.5 µs on a 600-byte answer (only the usage object is parsed).
@@ -181,6 +316,7 @@ class UpstreamCall implements ExchangeHandler {
           ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };
           ctx.costUsd = this.costOf(usage);
           if (ctx.costUsd !== null) this.headers.push('x-litellm-response-cost', String(ctx.costUsd));
+          if (ctx.deployment!.group.tracksLatency) ctx.deployment!.state.observePerToken(now - ctx.dispatchedAt, usage.completionTokens, Date.now());
         }
         this.headers.push(
           'x-ailb-overhead-duration-ms', overhead,
@@ -189,13 +325,22 @@ class UpstreamCall implements ExchangeHandler {
           'x-ailb-upstream-duration-ms', (now - ctx.dispatchedAt).toFixed(3),
         );
         ctx.status = this.status;
+        this.endAttempt(Outcome.Success, ErrorClass.BadRequest);
+        // Finished (limits settled) before the answer leaves, as for streams above.
+        this.mode = Mode.Done;
+        this.observer.finish(ctx);
         this.sink.respond(this.status, this.headers, body);
+        return;
+      }
+      case Mode.UpstreamError: {
+        const details = upstreamErrorDetails(this.status, Buffer.concat(this.chunks));
+        const cls = classifyStatus(this.status, details.code, details.type, details.message);
+        this.endAttempt(Outcome.Failure, cls);
+        if (this.moveOn(cls, true)) return;
+        this.observer.upstreamError(ctx, this.status >= 500 ? 'status_5xx' : 'status_4xx');
+        this.sendError(details.error);
         break;
       }
-      case Mode.UpstreamError:
-        this.observer.upstreamError(ctx, this.status >= 500 ? 'status_5xx' : 'status_4xx');
-        this.sendError(upstreamStatusError(this.status, Buffer.concat(this.chunks)));
-        break;
       default:
         break;
     }
@@ -212,10 +357,12 @@ class UpstreamCall implements ExchangeHandler {
     // What was streamed before the end still cost tokens: count it whatever ended the stream.
     if (previous === Mode.Streaming) this.settleStreamUsage();
     if (ctx.aborted || error instanceof ClientAbortError) {
+      this.endAttempt(Outcome.Abandoned, ErrorClass.BadRequest);
       this.observer.finish(ctx);
       return;
     }
     if (error instanceof GatewayError) {
+      this.endAttempt(Outcome.Abandoned, ErrorClass.BadRequest);
       // Ended by the gateway itself (shutdown): say so rather than blame the upstream.
       if (previous === Mode.Streaming) this.sink.end(`data: ${error.toOpenAIBody()}\n\n`);
       else this.sendError(error);
@@ -223,6 +370,10 @@ class UpstreamCall implements ExchangeHandler {
       return;
     }
     const classified = classifyTransportError(error, ctx.deployment!.spec.apiBase);
+    const cls = classified.kind === 'timeout' ? ErrorClass.Timeout : ErrorClass.Connection;
+    this.endAttempt(Outcome.Failure, cls);
+    // Nothing has reached the client unless the stream had started: the call may move on.
+    if (previous !== Mode.Streaming && this.moveOn(cls, true)) return;
     this.observer.upstreamError(ctx, previous === Mode.Streaming ? 'stream_broken' : classified.kind);
     if (previous === Mode.Streaming) {
       // Headers are out: the only honest thing left is an error event, then the end.
@@ -274,7 +425,9 @@ class UpstreamCall implements ExchangeHandler {
   private sendError(error: GatewayError): void {
     const ctx = this.ctx;
     ctx.status = error.status;
-    this.sink.respond(error.status, errorHeaders(ctx), error.toOpenAIBody());
+    const headers = errorHeaders(ctx);
+    headers.push('x-litellm-attempted-retries', countText(this.retries), 'x-litellm-attempted-fallbacks', countText(this.fallbacks));
+    this.sink.respond(error.status, headers, error.toOpenAIBody());
   }
 
   private clearTimer(): void {
@@ -282,6 +435,151 @@ class UpstreamCall implements ExchangeHandler {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+  }
+
+  // ---- router: the deployment's state around an attempt, and moving on after a failure ----
+
+  /** Takes the half-open probe, the in-flight slot and the request count where the group needs them. */
+  private enterDeployment(deployment: DeploymentRuntime, group: DeploymentGroup): void {
+    const now = Date.now();
+    if (group.breaker) {
+      const phase = deployment.state.phase(now);
+      this.enteredPhase = phase;
+      // Half-open: this attempt is the probe, unless another request took it in the meantime.
+      if (phase === Phase.HalfOpen) this.probeHandle = deployment.state.takeProbe(now);
+    }
+    if (group.tracksInflight) this.inflightHandle = deployment.state.enter(now);
+    if (group.tracksUsage) deployment.state.countRequest(now);
+  }
+
+  /** Ends the current attempt in the deployment's state (once per attempt; a no-op between attempts). */
+  private endAttempt(outcome: Outcome, cls: ErrorClass): void {
+    if (!this.attempting) return;
+    this.attempting = false;
+    const ctx = this.ctx;
+    const deployment = ctx.deployment!;
+    const group = deployment.group;
+    if (outcome === Outcome.Failure) countFailure(group.name, deployment.spec.id, cls);
+    if (group.size === 1) return;
+    const state = deployment.state;
+    const now = Date.now();
+    if (this.inflightHandle >= 0) {
+      state.release(this.inflightHandle);
+      this.inflightHandle = -1;
+    }
+    const probe = this.probeHandle;
+    this.probeHandle = -1;
+    const entered = this.enteredPhase;
+    this.enteredPhase = Phase.Closed;
+    if (outcome === Outcome.Success) {
+      if (entered !== Phase.Closed) state.probeSucceeded(probe, now);
+      const usage = ctx.usage;
+      if (group.tracksUsage && usage !== null) state.countTokens(usage.promptTokens + usage.completionTokens, now);
+    } else if (outcome === Outcome.Failure) {
+      if (group.breaker && state.failed(cls, probe, group.policy, now)) countCooldown(group.name, deployment.spec.id);
+      else if (probe >= 0) state.release(probe);
+      // A timeout is a latency sample too (a lower bound); other failures say nothing about speed.
+      if (group.tracksLatency && cls === ErrorClass.Timeout) state.observeTtfb(performance.now() - ctx.dispatchedAt, now);
+    } else if (probe >= 0) {
+      state.release(probe);
+    }
+  }
+
+  /**
+   * Moves the request on after a failed attempt (`failed`) or a pre-call refusal: to another
+   * deployment of the group, to the same one after backoff (when retries were asked for), or to
+   * the next fallback group. Returns false when nothing is left to try; the caller answers.
+   */
+  private moveOn(cls: ErrorClass, failed: boolean): boolean {
+    const ctx = this.ctx;
+    if (ctx.aborted) return false;
+    const current = ctx.deployment!;
+    const group = current.group;
+    const policy = group.policy;
+    const fit = this.fit();
+    const tried = (this.tried ??= new Uint8Array(group.size));
+    tried[current.index] = 1;
+    const allowed = failed ? policy.retriesFor(group.name, cls) : group.size;
+    if (this.retriesInGroup < allowed) {
+      const next = group.size > 1 ? group.pick(ctx.stream, fit, tried, false, Math.random) : null;
+      if (next !== null) {
+        if (failed) this.countRetry();
+        this.moveTo(next, this.publicName, failed ? 0 : -1);
+        return true;
+      }
+      // LiteLLM retries an authentication error only on another deployment.
+      if (failed && cls !== ErrorClass.Authentication && policy.repeatsAllowed(group.name, cls, current.spec.maxRetries) && fits(current, fit)) {
+        this.countRetry();
+        this.moveTo(current, this.publicName, policy.retryDelayMs(this.retriesInGroup - 1, this.retryAfterMs, Math.random));
+        return true;
+      }
+    }
+    if (this.fallbackList === null) {
+      const fallbacks = policy.fallbacksFor(this.primary!.name, cls);
+      this.fallbackList = fallbacks.list;
+      this.fallbackKind = fallbacks.kind;
+    }
+    const list = this.fallbackList;
+    while (this.fallbackIndex < list.length && this.fallbacks < policy.maxFallbacks) {
+      const name = list[this.fallbackIndex++];
+      const next = ctx.runtime.groupFor(name);
+      if (next === null || next === group) continue;
+      const deployment = next.pick(ctx.stream, fit, null, policy.tryLeastRecentlyFailed, Math.random);
+      if (deployment === null) continue;
+      this.fallbacks++;
+      this.retriesInGroup = 0;
+      this.tried = null;
+      countFallback(ctx.model, this.fallbackKind);
+      this.moveTo(deployment, name, failed ? 0 : -1);
+      return true;
+    }
+    return false;
+  }
+
+  private countRetry(): void {
+    this.retries++;
+    this.retriesInGroup++;
+    countRetry(this.ctx.model);
+  }
+
+  /**
+   * Points the request at `deployment` (asked for as `publicName`) and sends the next attempt:
+   * at once (`delayMs` -1: still before the first attempt), or on a timer (0: the next turn of
+   * the event loop, after the failed exchange has let go of its connection).
+   */
+  private moveTo(deployment: DeploymentRuntime, publicName: string, delayMs: number): void {
+    const ctx = this.ctx;
+    const upstreamModel = deployment.upstreamModelFor(publicName);
+    const newBody = deployment.group !== ctx.deployment!.group || upstreamModel !== ctx.upstreamModel || ctx.upstreamBody === null;
+    ctx.deployment = deployment;
+    this.publicName = publicName;
+    if (newBody) {
+      // Another model name goes upstream: the body is made again (the client's bytes are kept).
+      ctx.upstreamModel = upstreamModel;
+      ctx.upstreamBody = upstreamBody(ctx, deployment);
+    }
+    this.mode = Mode.Waiting;
+    this.status = 0;
+    this.retryAfterMs = -1;
+    this.exchange = null;
+    if (this.chunks.length > 0) {
+      this.chunks = [];
+      this.received = 0;
+    }
+    if (this.headers.length > 0) this.headers = [];
+    if (delayMs < 0) {
+      this.send();
+      return;
+    }
+    // A client abort or shutdown meanwhile reaches cancel(), which clears this timer.
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.send();
+    }, delayMs);
   }
 
   /** Our headers, the upstream content type, and every upstream header again as `llm_provider-*`. */
@@ -296,6 +594,8 @@ class UpstreamCall implements ExchangeHandler {
       'x-litellm-model-id', deployment.spec.id,
       'x-litellm-model-group', deployment.spec.modelName,
       'x-litellm-model-api-base', deployment.spec.apiBase,
+      'x-litellm-attempted-retries', countText(this.retries),
+      'x-litellm-attempted-fallbacks', countText(this.fallbacks),
     ];
     if (ctx.promptTokens >= 0) out.push('x-ailb-prompt-tokens', String(ctx.promptTokens));
     if (ctx.rateLimitHeaders !== null) out.push(...ctx.rateLimitHeaders);
@@ -330,15 +630,27 @@ export function errorHeaders(ctx: RequestContext): string[] {
 
 /** Re-wraps an upstream error answer in the OpenAI envelope, keeping its status and message. */
 export function upstreamStatusError(status: number, body: Buffer): GatewayError {
+  return upstreamErrorDetails(status, body).error;
+}
+
+/**
+ * An upstream error answer read once: the re-wrapped error, and the error's own `code`, `type`
+ * and message, which the router classifies by (context length, content policy…).
+ */
+export function upstreamErrorDetails(status: number, body: Buffer): { error: GatewayError; code: string; type: string; message: string } {
   let message = '';
   let param: string | null = null;
+  let code = '';
+  let type = '';
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { error?: unknown; message?: unknown; detail?: unknown };
     const error = parsed.error;
     if (typeof error === 'object' && error !== null) {
-      const e = error as { message?: unknown; param?: unknown };
+      const e = error as { message?: unknown; param?: unknown; code?: unknown; type?: unknown };
       if (typeof e.message === 'string') message = e.message;
       if (typeof e.param === 'string') param = e.param;
+      if (typeof e.code === 'string') code = e.code;
+      if (typeof e.type === 'string') type = e.type;
     } else if (typeof error === 'string') {
       message = error;
     } else if (typeof parsed.message === 'string') {
@@ -350,7 +662,25 @@ export function upstreamStatusError(status: number, body: Buffer): GatewayError 
     message = body.toString('utf8', 0, Math.min(body.length, 512)).trim();
   }
   if (message === '') message = `upstream answered with status ${status}`;
-  return new GatewayError('upstream_error', `Upstream error (${status}): ${message}`, { status, param });
+  return { error: new GatewayError('upstream_error', `Upstream error (${status}): ${message}`, { status, param }), code, type, message };
+}
+
+/**
+ * What an error answer asks the caller to wait, ms: OpenAI's `retry-after-ms`, else `retry-after`
+ * (seconds or an HTTP date); -1 when it says nothing usable.
+ */
+export function retryAfterMs(headers: Record<string, string>): number {
+  const ms = headers['retry-after-ms'];
+  if (ms !== undefined) {
+    const n = Number(ms);
+    if (Number.isFinite(n) && n >= 0) return n;
+  }
+  const after = headers['retry-after'];
+  if (after === undefined) return -1;
+  const seconds = Number(after);
+  if (Number.isFinite(seconds) && after.trim() !== '') return seconds >= 0 ? seconds * 1000 : -1;
+  const at = Date.parse(after);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : -1;
 }
 
 /**

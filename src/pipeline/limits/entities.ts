@@ -1,0 +1,328 @@
+/**
+ * One event-loop thread's view of every entity that has limits or a budget: the key, its user,
+ * team and team membership, the end user, the key's per-model limits, the deployment and the proxy
+ * itself. Each entity's counters are interned once per thread and reconfigured only when the
+ * record they come from changes (a new record object whose limits differ); an entity without
+ * limits gets nothing (and a key with none of them is remembered as a plan with no entity, so its
+ * requests neither allocate nor reserve).
+ *
+ * Counter names (process-wide, the same in every thread): `<entity>:rpm`, `:tpm` (sliding 60 s
+ * windows), `:parallel` (gauge), `:budget` (accumulator of micro-dollars, with `:budget:period`
+ * and `:budget:lock` beside it, see src/limits/budget-account.ts), where <entity> is
+ * `key:<token>`, `user:<user_id>`, `team:<team_id>`, `member:<team_id>:<user_id>`,
+ * `end_user:<id>`, `key:<token>:model:<model>`, `deployment:<model_info.id>` or `global`.
+ * With Redis the same names are used there, except budgets: `<entity>:budget@<period end>`
+ * (BudgetAccount.sharedName).
+ */
+import type { AuthRecord, CustomerAuthRecord } from '../../control/auth-record.js';
+import type { LimitSettings, ModelDeployment } from '../../config/types.js';
+import { BudgetAccount, type BudgetTerms } from '../../limits/budget-account.js';
+import { CounterKind, CounterStore } from '../../native/index.js';
+import type { KeyRecord, TeamMemberRecord, TeamRecord } from '../../store/types.js';
+
+/** Rate-limit windows are 60 s, sliding (LiteLLM's rpm/tpm are per minute). */
+export const WINDOW_MS = 60_000;
+
+/** Who a limit belongs to. The first six names are LiteLLM's rate-limit descriptor keys. */
+export type EntityKind = 'key' | 'user' | 'team' | 'team_member' | 'end_user' | 'model_per_key' | 'deployment' | 'global';
+
+/** Past this many entries a per-thread map is emptied (entities are rebuilt from the store's counters). */
+const MAX_ENTRIES = 65_536;
+
+export class EntityLimits {
+  readonly kind: EntityKind;
+  /** Counter name prefix, e.g. `team:t1`. */
+  readonly name: string;
+  /** How refusals name it, e.g. `team t1`. */
+  label: string;
+  /** The id budget alerts give it (BudgetState.id). */
+  readonly alertId: string;
+  /** How a budget refusal names it, in LiteLLM's style (`Team=t1 `); '' for the proxy. */
+  tag = '';
+  /** Limits in force; -1 when not set. */
+  rpm = -1;
+  tpm = -1;
+  parallel = -1;
+  rpmId = -1;
+  tpmId = -1;
+  parallelId = -1;
+  /** The counters' names (`<name>:rpm`…), for Redis. */
+  readonly rpmName: string;
+  readonly tpmName: string;
+  readonly parallelName: string;
+  budget: BudgetAccount | null = null;
+  /** What this was last configured from: the record(s) and the config's limit settings. */
+  source: unknown = null;
+  source2: unknown = null;
+  settings: LimitSettings | null = null;
+  private readonly store: CounterStore;
+
+  constructor(store: CounterStore, kind: EntityKind, name: string, label: string, alertId: string) {
+    this.store = store;
+    this.kind = kind;
+    this.name = name;
+    this.label = label;
+    this.alertId = alertId;
+    this.rpmName = `${name}:rpm`;
+    this.tpmName = `${name}:tpm`;
+    this.parallelName = `${name}:parallel`;
+  }
+
+  get active(): boolean {
+    return this.rpm >= 0 || this.tpm >= 0 || this.parallel >= 0 || this.budget !== null;
+  }
+
+  setRates(rpm: number | null, tpm: number | null, parallel: number | null): void {
+    const store = this.store;
+    const r = rpm ?? -1;
+    const t = tpm ?? -1;
+    const p = parallel ?? -1;
+    // Same kind and window with a new limit keeps what was counted (counters.md).
+    if (r !== this.rpm) {
+      if (r >= 0) {
+        if (this.rpmId < 0) this.rpmId = store.intern(this.rpmName);
+        store.configure(this.rpmId, { kind: CounterKind.SlidingWindow, limit: r, windowMs: WINDOW_MS });
+      }
+      this.rpm = r;
+    }
+    if (t !== this.tpm) {
+      if (t >= 0) {
+        if (this.tpmId < 0) this.tpmId = store.intern(this.tpmName);
+        store.configure(this.tpmId, { kind: CounterKind.SlidingWindow, limit: t, windowMs: WINDOW_MS });
+      }
+      this.tpm = t;
+    }
+    if (p !== this.parallel) {
+      if (p >= 0) {
+        if (this.parallelId < 0) this.parallelId = store.intern(this.parallelName);
+        store.configure(this.parallelId, { kind: CounterKind.Gauge, limit: p });
+      }
+      this.parallel = p;
+    }
+  }
+
+  /** Sets the budget's terms; null when the entity has neither max_budget nor soft_budget. */
+  setBudget(terms: BudgetTerms | null, now: number): void {
+    if (terms === null) {
+      this.budget = null;
+      return;
+    }
+    if (this.budget === null) this.budget = new BudgetAccount(this.store, `${this.name}:budget`);
+    this.budget.setTerms(terms, now);
+  }
+}
+
+/** The entities a virtual key's requests reserve on, resolved once per AuthRecord object. */
+export interface KeyPlan {
+  readonly source: AuthRecord;
+  readonly settings: LimitSettings;
+  readonly key: EntityLimits | null;
+  readonly user: EntityLimits | null;
+  readonly team: EntityLimits | null;
+  readonly member: EntityLimits | null;
+  /** The key has model_rpm_limit or model_tpm_limit entries. */
+  readonly modelLimits: boolean;
+  /** None of the above: the key's requests reserve nothing of their own. */
+  readonly empty: boolean;
+}
+
+/** How messages name a key: its alias and abbreviation, or the abbreviation (`sk-...abcd`). */
+export function keyLabel(key: KeyRecord): string {
+  return key.key_alias === null ? key.key_name : `${key.key_alias} (${key.key_name})`;
+}
+
+function isoMs(text: string | null): number | null {
+  if (text === null) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function hasEntries(map: Record<string, number> | null | undefined): boolean {
+  if (map === null || map === undefined) return false;
+  for (const _ in map) return true;
+  return false;
+}
+
+/** Budget terms of a stored record (key, user, team, end user). */
+function recordTerms(
+  maxBudget: number | null,
+  softBudget: number | null,
+  duration: string | null,
+  resetAt: string | null,
+  spend: number,
+  settings: LimitSettings,
+  tempIncrease: number | null = null,
+  tempExpiry: string | null = null,
+): BudgetTerms | null {
+  if (maxBudget === null && softBudget === null) return null;
+  return {
+    maxBudget,
+    softBudget,
+    tempIncrease,
+    tempExpiry: isoMs(tempExpiry),
+    duration,
+    resetAt: isoMs(resetAt),
+    storedSpend: spend,
+    timeZone: settings.timeZone,
+  };
+}
+
+export class ThreadLimits {
+  readonly store = new CounterStore();
+  private readonly plans = new Map<string, KeyPlan>();
+  private readonly keys = new Map<string, EntityLimits>();
+  private readonly users = new Map<string, EntityLimits>();
+  private readonly teams = new Map<string, EntityLimits>();
+  private readonly members = new Map<string, EntityLimits>();
+  private readonly customers = new Map<string, EntityLimits>();
+  private readonly models = new Map<string, Map<string, EntityLimits>>();
+  private readonly deployments = new Map<string, EntityLimits>();
+  private proxy: EntityLimits | null = null;
+
+  /** The entities of a virtual key's requests; cached until the AuthRecord object or the config changes. */
+  keyPlan(auth: AuthRecord, settings: LimitSettings): KeyPlan {
+    const key = auth.key;
+    const cached = this.plans.get(key.token);
+    if (cached !== undefined && cached.source === auth && cached.settings === settings) return cached;
+    const team = auth.team;
+    const now = Date.now();
+    const keyLimits = this.keyEntity(key, settings, now);
+    const user = auth.user === null ? null : this.userEntity(auth.user, settings, now);
+    const teamLimits = team === null ? null : this.teamEntity(team, settings, now);
+    const member = auth.membership === null || team === null ? null : this.memberEntity(auth.membership, team, settings, now);
+    const modelLimits = hasEntries(key.model_rpm_limit) || hasEntries(key.model_tpm_limit);
+    const plan: KeyPlan = {
+      source: auth,
+      settings,
+      key: keyLimits,
+      user,
+      team: teamLimits,
+      member,
+      modelLimits,
+      empty: keyLimits === null && user === null && teamLimits === null && member === null && !modelLimits,
+    };
+    bounded(this.plans).set(key.token, plan);
+    return plan;
+  }
+
+  /** The end user's entity, or null when its record sets no limit (and no default budget applies). */
+  customer(record: CustomerAuthRecord, settings: LimitSettings): EntityLimits | null {
+    const cached = this.customers.get(record.user_id);
+    if (cached !== undefined && cached.source === record && cached.settings === settings) return cached.active ? cached : null;
+    const now = Date.now();
+    const maxBudget = record.max_budget ?? settings.maxEndUserBudget;
+    return this.sync(this.customers, record.user_id, record, null, settings, now, 'end_user', `end_user:${record.user_id}`, `end user ${record.user_id}`, `EndUser=${record.user_id} `,
+      record.rpm_limit, record.tpm_limit, null,
+      recordTerms(maxBudget, null, record.budget_duration, record.budget_reset_at, record.spend, settings));
+  }
+
+  /** The key's limits for one model (model_rpm_limit / model_tpm_limit), or null when it has none for it. */
+  model(key: KeyRecord, model: string): EntityLimits | null {
+    let byModel = this.models.get(key.token);
+    if (byModel === undefined) bounded(this.models).set(key.token, (byModel = new Map()));
+    const cached = byModel.get(model);
+    if (cached !== undefined && cached.source === key) return cached.active ? cached : null;
+    const rpm = key.model_rpm_limit?.[model];
+    const tpm = key.model_tpm_limit?.[model];
+    return this.sync(bounded(byModel), model, key, null, null, 0, 'model_per_key', `key:${key.token}:model:${model}`, `model ${model} on key ${keyLabel(key)}`, '',
+      typeof rpm === 'number' ? rpm : null, typeof tpm === 'number' ? tpm : null, null, null);
+  }
+
+  /** The deployment's rpm / tpm (litellm_params), or null when it sets neither. */
+  deployment(spec: ModelDeployment): EntityLimits | null {
+    const cached = this.deployments.get(spec.id);
+    if (cached !== undefined && cached.source === spec) return cached.active ? cached : null;
+    return this.sync(this.deployments, spec.id, spec, null, null, 0, 'deployment', `deployment:${spec.id}`, `deployment ${spec.id} of model ${spec.modelName}`, '',
+      spec.rpm, spec.tpm, null, null);
+  }
+
+  /** The proxy's own limits (global_max_parallel_requests, litellm_settings.max_budget), or null. */
+  global(settings: LimitSettings): EntityLimits | null {
+    const cached = this.proxy;
+    if (cached !== null && cached.settings === settings) return cached.active ? cached : null;
+    const now = Date.now();
+    const entity = cached ?? new EntityLimits(this.store, 'global', 'global', 'the proxy', 'global');
+    this.proxy = entity;
+    entity.settings = settings;
+    entity.setRates(null, null, settings.globalMaxParallelRequests);
+    entity.setBudget(settings.maxBudget === null ? null : {
+      maxBudget: settings.maxBudget,
+      softBudget: null,
+      tempIncrease: null,
+      tempExpiry: null,
+      duration: settings.budgetDuration,
+      resetAt: null,
+      storedSpend: null,
+      timeZone: settings.timeZone,
+    }, now);
+    return entity.active ? entity : null;
+  }
+
+  private keyEntity(key: KeyRecord, settings: LimitSettings, now: number): EntityLimits | null {
+    return this.sync(this.keys, key.token, key, null, settings, now, 'key', `key:${key.token}`, `key ${keyLabel(key)}`, `Key=${key.key_alias ?? key.key_name} `,
+      key.rpm_limit, key.tpm_limit, key.max_parallel_requests,
+      recordTerms(key.max_budget, key.soft_budget, key.budget_duration, key.budget_reset_at, key.spend, settings, key.temp_budget_increase, key.temp_budget_expiry));
+  }
+
+  private userEntity(user: NonNullable<AuthRecord['user']>, settings: LimitSettings, now: number): EntityLimits | null {
+    return this.sync(this.users, user.user_id, user, null, settings, now, 'user', `user:${user.user_id}`, `user ${user.user_id}`, `User=${user.user_id} `,
+      user.rpm_limit, user.tpm_limit, user.max_parallel_requests,
+      recordTerms(user.max_budget, user.soft_budget, user.budget_duration, user.budget_reset_at, user.spend, settings));
+  }
+
+  private teamEntity(team: TeamRecord, settings: LimitSettings, now: number): EntityLimits | null {
+    return this.sync(this.teams, team.team_id, team, null, settings, now, 'team', `team:${team.team_id}`, `team ${team.team_id}`, `Team=${team.team_id} `,
+      team.rpm_limit, team.tpm_limit, team.max_parallel_requests,
+      recordTerms(team.max_budget, team.soft_budget, team.budget_duration, team.budget_reset_at, team.spend, settings));
+  }
+
+  /** The membership's own limits, else the team's team_member_* defaults. Member budgets have no period. */
+  private memberEntity(member: TeamMemberRecord, team: TeamRecord, settings: LimitSettings, now: number): EntityLimits | null {
+    const id = `${member.team_id}:${member.user_id}`;
+    return this.sync(this.members, id, member, team, settings, now, 'team_member', `member:${id}`, `user ${member.user_id} in team ${member.team_id}`, `Team=${member.team_id} Member=${member.user_id} `,
+      member.rpm_limit ?? team.team_member_rpm_limit, member.tpm_limit ?? team.team_member_tpm_limit, null,
+      recordTerms(member.max_budget ?? team.team_member_budget, null, null, null, member.spend, settings));
+  }
+
+  /**
+   * The entity under `id` in `map`, configured from these values; null when it has no limit at
+   * all (the entry stays, so that the next request with the same record is a map hit). An
+   * existing entry is updated in place: its counters keep what they counted.
+   */
+  private sync(
+    map: Map<string, EntityLimits>,
+    id: string,
+    source: unknown,
+    source2: unknown,
+    settings: LimitSettings | null,
+    now: number,
+    kind: EntityKind,
+    name: string,
+    label: string,
+    tag: string,
+    rpm: number | null,
+    tpm: number | null,
+    parallel: number | null,
+    terms: BudgetTerms | null,
+  ): EntityLimits | null {
+    let entity = map.get(id);
+    if (entity === undefined) {
+      entity = new EntityLimits(this.store, kind, name, label, kind === 'model_per_key' ? name : id);
+      bounded(map).set(id, entity);
+    }
+    entity.label = label;
+    entity.tag = tag;
+    entity.source = source;
+    entity.source2 = source2;
+    entity.settings = settings;
+    entity.setRates(rpm, tpm, parallel);
+    entity.setBudget(terms, now);
+    return entity.active ? entity : null;
+  }
+}
+
+/** `map`, emptied first when it has grown past MAX_ENTRIES (the counters themselves are kept). */
+function bounded<K, V>(map: Map<K, V>): Map<K, V> {
+  if (map.size >= MAX_ENTRIES) map.clear();
+  return map;
+}
