@@ -81,14 +81,15 @@ const nginx: Contender = {
 const AILB_CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
 /** The gateway's config: one model group on the upstream, a master key, nothing reloading. */
-export function ailbConfig(upstreamPort: number, countPromptTokens = true, deployments = 1): string {
-  // Several deployments of one model group: the router picks among them (simple-shuffle).
-  const entry = `  - model_name: ${MODEL}
+export function ailbConfig(upstreamPort: number, countPromptTokens = true, deployments = 1, spendLogs = false): string {
+  // Several deployments of one model group (ids set: identical entries would share a derived id):
+  // the router picks among them (simple-shuffle).
+  const entry = (i: number) => `  - model_name: ${MODEL}
     litellm_params: { model: openai/${MODEL}, api_base: "http://127.0.0.1:${upstreamPort}/v1", api_key: ${UPSTREAM_KEY} }
-    model_info: { input_cost_per_token: 0.0000025, output_cost_per_token: 0.00001 }
+    model_info: { id: bench-${i}, input_cost_per_token: 0.0000025, output_cost_per_token: 0.00001 }
 `;
   return `model_list:
-${entry.repeat(deployments)}general_settings: { master_key: ${MASTER_KEY} }
+${Array.from({ length: deployments }, (_, i) => entry(i)).join('')}general_settings: { master_key: ${MASTER_KEY}, disable_spend_logs: ${!spendLogs} }
 ailb_settings: { hot_reload: false, count_prompt_tokens: ${countPromptTokens} }
 `;
 }
@@ -112,6 +113,8 @@ interface AilbVariant {
   readonly deployments: number;
   /** Extra /key/generate fields for the virtual key (limits, budget). */
   readonly keyFields?: Record<string, unknown>;
+  /** Write a spend-log row per request (off elsewhere: see README, "AILB config"). */
+  readonly spendLogs?: boolean;
 }
 
 /** AILB with one thread, in one of the variants above. */
@@ -126,7 +129,7 @@ function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' |
     async start(env) {
       const port = await freePort();
       const configPath = path.join(env.workDir, 'config.yaml');
-      writeFileSync(configPath, ailbConfig(env.upstreamPort, variant.countPromptTokens, variant.deployments));
+      writeFileSync(configPath, ailbConfig(env.upstreamPort, variant.countPromptTokens, variant.deployments, variant.spendLogs ?? false));
       const dataDir = SHARED_DATA_DIR;
       mkdirSync(dataDir, { recursive: true });
       const child = spawnChild(
@@ -172,6 +175,7 @@ const ailbFull = ailbContender('ailb-full', 'AILB --threads 1, every feature (vi
   virtualKey: true,
   deployments: 10,
   keyFields: FULL_KEY_FIELDS,
+  spendLogs: true,
 });
 
 const PORTKEY_DIR = path.join(REPO_ROOT, 'node_modules', '@portkey-ai', 'gateway');
