@@ -10,7 +10,9 @@ import type { GatewayConfig } from '../config/types.js';
 import type { ControlService } from '../control/service.js';
 import type { InvalidationScope } from '../control/types.js';
 import type { Logger } from '../log.js';
+import { forwardBudgetReports } from '../limits/budget-reports.js';
 import { aggregateMetrics } from '../observability/metrics.js';
+import { BudgetAlerts } from '../spend/alerts.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './messages.js';
 
 export interface GatewayOptions {
@@ -68,6 +70,13 @@ export class Gateway {
   private readonly invalidationWaiters = new Map<number, { readonly thread: ThreadHandle; readonly resolve: () => void }>();
   private nextInvalidationId = 1;
   private stopping: Promise<void> | null = null;
+  /**
+   * Budget alerts (soft budget, 50/80/100%) for the whole process: the threads' limits stages
+   * post a budget's state when a settle reaches a new threshold (src/limits/budget-reports.ts);
+   * this sends the webhooks, off every request's path.
+   */
+  private readonly alerts: BudgetAlerts;
+  private readonly stopBudgetReports: () => void;
 
   private constructor(config: GatewayConfig, port: number, threads: ThreadHandle[], log: Logger, control: ControlService | null) {
     this.config = config;
@@ -75,6 +84,8 @@ export class Gateway {
     this.port = port;
     this.threads = threads;
     this.log = log;
+    this.alerts = new BudgetAlerts(config.alerting, { log });
+    this.stopBudgetReports = forwardBudgetReports(this.alerts);
     for (const thread of threads) {
       thread.worker.on('message', (m: WorkerToMain) => this.onMessage(thread, m));
       // A thread that has exited has no cache left to clear: release whoever waits on it.
@@ -141,6 +152,7 @@ export class Gateway {
 
   private serve(config: GatewayConfig): void {
     this.config = config;
+    this.alerts.reconfigure(config.alerting);
     for (const thread of this.threads) thread.send({ type: 'config', config });
   }
 
@@ -185,6 +197,9 @@ export class Gateway {
         const outcome = await Promise.race([thread.exited, grace]);
         if (outcome === 'timeout') await thread.worker.terminate();
       }
+      // Every thread has settled its last request: send what alerts are queued (bounded wait).
+      this.stopBudgetReports();
+      await this.alerts.close(2000);
       if (this.control !== null) await this.control.close();
     })();
     return this.stopping;

@@ -421,8 +421,8 @@ describe('latency-based and least-busy routing (routing_groups)', () => {
     const [f, s, a, b] = await Promise.all([fast.start(), slow.start(), busyA.start(), busyB.start()]);
     fast.latencyMs = 5;
     slow.latencyMs = 120;
-    busyA.latencyMs = 400;
-    busyB.latencyMs = 400;
+    busyA.latencyMs = 1000; // long enough that every call is dispatched before any ends, even on a loaded machine
+    busyB.latencyMs = 1000;
     gw = await startTestGateway(`model_list:
 ${entry(tag, 'lat', 'fast', f)}${entry(tag, 'lat', 'slow', s)}${entry(tag, 'busy', 'busy-a', a)}${entry(tag, 'busy', 'busy-b', b)}router_settings:
   routing_strategy: simple-shuffle
