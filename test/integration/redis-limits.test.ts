@@ -5,50 +5,16 @@
  * two gateways in one process would share their local counters and prove nothing.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { startInstance, stopInstance, type Instance } from '../support/instance.js';
 import { MockOpenAI, sleep } from '../support/mock-openai.js';
-import { dropSchema, postgresSkip, postgresUrl, uniqueSchema } from '../support/postgres.js';
+import { dropSchema, postgresSkip, uniqueSchema } from '../support/postgres.js';
 import { deleteByPrefix, redisSkip, redisUrl, uniquePrefix } from '../support/redis.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const MASTER = 'sk-redis-limits-master';
-
-interface Instance {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-async function startInstance(configPath: string, schema: string, dataDir: string): Promise<Instance> {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--threads', '2'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DATABASE_URL: postgresUrl(), AILB_DATABASE_SCHEMA: schema, AILB_DATA_DIR: dataDir, REDIS_URL: redisUrl() },
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  for (let i = 0; i < 1200; i++) {
-    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-    const ready = /ready in (\d+) ms/.exec(output);
-    if (port && ready) return { child, url: `http://127.0.0.1:${port[1]}`, output: () => output };
-    if (child.exitCode !== null) break;
-    await sleep(25);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`gateway did not start:\n${output}`);
-}
-
-async function stopInstance(instance: Instance): Promise<void> {
-  if (instance.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => instance.child.once('exit', resolve));
-  instance.child.kill('SIGTERM');
-  await exited;
-}
 
 async function post(url: string, body: unknown, key: string): Promise<{ status: number; headers: Headers; json: any }> {
   const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -87,7 +53,7 @@ general_settings: { master_key: ${MASTER} }
 ailb_settings: { hot_reload: false, redis_key_prefix: ${prefix} }
 `,
     );
-    [a, b] = await Promise.all([startInstance(configPath, schema, path.join(dir, 'a')), startInstance(configPath, schema, path.join(dir, 'b'))]);
+    [a, b] = await Promise.all([startInstance(configPath, schema, path.join(dir, 'a'), { REDIS_URL: redisUrl() }), startInstance(configPath, schema, path.join(dir, 'b'), { REDIS_URL: redisUrl() })]);
     // Each thread opens its Redis connection without delaying start-up: let them become ready.
     await sleep(500);
   });
