@@ -438,8 +438,11 @@ class CounterStore {
 
   // Reserves amounts[i] against ids[i] for i < n, all or nothing (see the header comment).
   // Returns a handle >= 0, kRefused (and fills *refusal) or another negative Status.
+  // `after` (optional, n entries): on success, each counter's current (settled usage plus open
+  // reservations) right after this reservation was added, read under the same locks, so
+  // concurrent callers each see their own value (what x-ratelimit-remaining reports).
   int64_t reserve(const int32_t* ids, const int64_t* amounts, uint32_t n, int64_t now,
-                  Refusal* refusal) {
+                  Refusal* refusal, int64_t* after = nullptr) {
     if (!is_open()) return kNotOpen;
     if (n == 0) return kBadArgument;
     if (n > kMaxIdsPerReservation) return kTooManyIds;
@@ -486,6 +489,7 @@ class CounterStore {
       for (uint32_t i = 0; i < n; ++i) {
         detail::Counter& c = *counters[i];
         add_to_head(c, amounts[i], amounts[i]);
+        if (after != nullptr) after[i] = c.current;
         record.entries[i] = detail::Entry{ids[i], c.epoch, c.head, amounts[i]};
       }
     }

@@ -277,8 +277,13 @@ napi_value Reserve(napi_env env, napi_callback_info info) {
     return Int32(env, c::kBadArgument);
   }
   c::Refusal refusal;
-  const int64_t result = s->reserve(ids, values, n, now64, &refusal);
-  if (result == c::kRefused) {
+  int64_t after[c::kMaxIdsPerReservation];
+  const int64_t result = s->reserve(ids, values, n, now64, &refusal, after);
+  if (result >= 0) {
+    // The amounts slots are free again once the reserve has read them: they carry back each
+    // counter's current right after this reservation (CounterStore.currentAfterReserve).
+    for (uint32_t i = 0; i < n; ++i) scratch[kAmountsSlot + i] = static_cast<double>(after[i]);
+  } else if (result == c::kRefused) {
     scratch[kRefusalSlot] = refusal.index;
     scratch[kRefusalSlot + 1] = static_cast<double>(refusal.limit);
     scratch[kRefusalSlot + 2] = static_cast<double>(refusal.remaining);

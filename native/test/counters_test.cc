@@ -249,6 +249,27 @@ void test_all_or_nothing() {
   CHECK_EQ(s->release(h), ctr::kUnknownHandle);
 }
 
+// `after` carries each counter's current right after the reservation, in the caller's order.
+void test_reserve_reports_current_after() {
+  auto s = open_store();
+  const int32_t a = make(*s, "after-a", ctr::kSlidingWindow, 10, 60000);
+  const int32_t b = make(*s, "after-b", ctr::kFixedWindow, 100, 60000);
+  int32_t ids[2] = {b, a};
+  int64_t amounts[2] = {7, 1};
+  int64_t after[2] = {-1, -1};
+  CHECK(s->reserve(ids, amounts, 2, 1000, nullptr, after) >= 0);
+  CHECK_EQ(after[0], 7);
+  CHECK_EQ(after[1], 1);
+  CHECK(s->reserve(ids, amounts, 2, 1000, nullptr, after) >= 0);
+  CHECK_EQ(after[0], 14);
+  CHECK_EQ(after[1], 2);
+  // A refusal leaves `after` untouched.
+  int64_t too_much[2] = {100, 1};
+  after[0] = after[1] = -1;
+  CHECK_EQ(s->reserve(ids, too_much, 2, 1000, nullptr, after), ctr::kRefused);
+  CHECK_EQ(after[0], -1);
+}
+
 void test_settle_and_release() {
   auto s = open_store();
   const int32_t a = make(*s, "a", ctr::kFixedWindow, 100, 60'000);
@@ -564,6 +585,7 @@ int main() {
   test_fixed_window_edges();
   test_amount_zero_and_over_limit();
   test_all_or_nothing();
+  test_reserve_reports_current_after();
   test_settle_and_release();
   test_straddling_window_boundary();
   test_clock_going_back();

@@ -327,6 +327,16 @@ export class CounterStore {
   }
 
   /**
+   * After a successful reserve(): the i-th reserved counter's current (settled usage plus open
+   * reservations) right after that reservation was added, read under the reservation's locks, so
+   * concurrent requests each get their own value (x-ratelimit-remaining is limit minus it). Valid
+   * until this thread's next call on a CounterStore.
+   */
+  currentAfterReserve(i: number): number {
+    return scratch[AMOUNTS_SLOT + i];
+  }
+
+  /**
    * id's `current` at now (settled usage plus open reservations), allocating nothing: for
    * decisions made per request (the router reads gauges and registers this way). NaN when id is
    * unknown or not configured.

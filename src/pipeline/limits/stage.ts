@@ -383,11 +383,17 @@ export class RequestLimits {
   private headers(key: EntityLimits, now: number): string[] {
     const out: string[] = [];
     const store = this.entities.store;
+    const n = this.n;
     const add = (id: number, suffix: string) => {
+      // Remaining as of this request's own reservation (read atomically with it), not a later
+      // read that other threads' reservations may already have moved.
+      let current = Number.NaN;
+      for (let i = 0; i < n; i++) if (this.ids[i] === id) current = store.currentAfterReserve(i);
       const info = store.info(id, now);
+      const remaining = Number.isNaN(current) ? info.remaining : Math.max(0, info.limit - current);
       out.push(
         `x-ratelimit-limit-${suffix}`, String(info.limit),
-        `x-ratelimit-remaining-${suffix}`, String(info.remaining),
+        `x-ratelimit-remaining-${suffix}`, String(remaining),
         `x-ratelimit-reset-${suffix}`, `${Math.max(0, Math.ceil(info.resetMs / 1000))}s`,
       );
     };
