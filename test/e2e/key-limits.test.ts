@@ -8,23 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashKey } from '../../src/control/key-material.js';
 import { CounterStore } from '../../src/native/index.js';
-import { MASTER_KEY, openaiConfig, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { MASTER_KEY, openaiConfig, startTestGateway, type TestGateway, postJson, type JsonReply } from '../support/gateway.js';
 import { MockOpenAI, sleep } from '../support/mock-openai.js';
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  json: any;
-}
-
-async function post(gw: TestGateway, route: string, body: unknown, key: string): Promise<Reply> {
-  const response = await fetch(`${gw.url}${route}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, json: await response.json() };
-}
 
 /**
  * Waits until no reservation is open on a counter: a call is settled or released just after its
@@ -55,14 +41,14 @@ describe('key limits (rpm, tpm, max_parallel_requests)', () => {
   });
 
   async function keyWith(limits: object): Promise<string> {
-    const generated = await post(gw, '/key/generate', limits, MASTER_KEY);
+    const generated = await postJson(gw, '/key/generate', limits, MASTER_KEY);
     assert.equal(generated.status, 200, JSON.stringify(generated.json));
     return generated.json.key;
   }
 
   test('rpm_limit N: exactly N of 3N parallel calls pass, the rest get 429 with retry-after', async () => {
     const key = await keyWith({ rpm_limit: 7, key_alias: 'rpm-seven' });
-    const replies = await Promise.all(Array.from({ length: 21 }, () => post(gw, '/v1/chat/completions', chat(), key)));
+    const replies = await Promise.all(Array.from({ length: 21 }, () => postJson(gw, '/v1/chat/completions', chat(), key)));
     const passed = replies.filter((r) => r.status === 200);
     const refused = replies.filter((r) => r.status === 429);
     assert.equal(passed.length, 7);
@@ -80,26 +66,26 @@ describe('key limits (rpm, tpm, max_parallel_requests)', () => {
   test('max_parallel_requests holds while calls are in flight and frees as they end', async () => {
     const key = await keyWith({ max_parallel_requests: 2 });
     upstream.enqueue({ kind: 'delay', ms: 300 }, { kind: 'delay', ms: 300 });
-    const slow = [post(gw, '/v1/chat/completions', chat(), key), post(gw, '/v1/chat/completions', chat(), key)];
+    const slow = [postJson(gw, '/v1/chat/completions', chat(), key), postJson(gw, '/v1/chat/completions', chat(), key)];
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const third = await post(gw, '/v1/chat/completions', chat(), key);
+    const third = await postJson(gw, '/v1/chat/completions', chat(), key);
     assert.equal(third.status, 429);
     assert.match(third.json.error.message, /max_parallel_requests is 2/);
     assert.deepEqual((await Promise.all(slow)).map((r) => r.status), [200, 200]);
     await drained(`key:${hashKey(key)}:parallel`);
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 200);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), key)).status, 200);
   });
 
   test('tpm_limit reserves prompt + max_tokens and settles to the provider usage', async () => {
     // The mock answers with usage 12 + 6 = 18 tokens. A reservation of prompt (8) + 50 = 58.
     const key = await keyWith({ tpm_limit: 100 });
-    const first = await post(gw, '/v1/chat/completions', chat({ max_tokens: 50 }), key);
+    const first = await postJson(gw, '/v1/chat/completions', chat({ max_tokens: 50 }), key);
     assert.equal(first.status, 200, JSON.stringify(first.json));
     // Settled to 18: 82 left, so two more reservations of 58 in flight together cannot both fit.
     // One slow answer: the call admitted first holds its reservation while the other one asks.
     // (The refused call never reaches the upstream, so only one behaviour is queued.)
     upstream.enqueue({ kind: 'delay', ms: 200 });
-    const [a, b] = await Promise.all([0, 1].map(() => post(gw, '/v1/chat/completions', chat({ max_tokens: 50 }), key)));
+    const [a, b] = await Promise.all([0, 1].map(() => postJson(gw, '/v1/chat/completions', chat({ max_tokens: 50 }), key)));
     assert.deepEqual([a.status, b.status].sort(), [200, 429]);
     const refused = a.status === 429 ? a : b;
     assert.match(refused.json.error.message, /tpm_limit \(tokens per minute\) is 100, \d+ left and this request needs 58 tokens/);
@@ -111,20 +97,20 @@ describe('key limits (rpm, tpm, max_parallel_requests)', () => {
   test('a refused or failed call gives its reservation back', async () => {
     const key = await keyWith({ rpm_limit: 2 });
     upstream.enqueue({ kind: 'status', status: 500, body: '{"error":{"message":"boom"}}' });
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 500);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), key)).status, 500);
     await drained(`key:${hashKey(key)}:rpm`);
     // The failed call was released: two more fit.
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 200);
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 200);
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 429);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), key)).status, 200);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), key)).status, 200);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), key)).status, 429);
   });
 
   test('raising the limit with /key/update applies at once and keeps what was counted', async () => {
     const key = await keyWith({ rpm_limit: 1 });
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 200);
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), key)).status, 429);
-    assert.equal((await post(gw, '/key/update', { key, rpm_limit: 2 }, MASTER_KEY)).status, 200);
-    const next = await post(gw, '/v1/chat/completions', chat(), key);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), key)).status, 200);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), key)).status, 429);
+    assert.equal((await postJson(gw, '/key/update', { key, rpm_limit: 2 }, MASTER_KEY)).status, 200);
+    const next = await postJson(gw, '/v1/chat/completions', chat(), key);
     assert.equal(next.status, 200);
     assert.equal(next.headers.get('x-ratelimit-remaining-requests'), '0');
   });

@@ -12,23 +12,9 @@ import { hashKey } from '../../src/control/key-material.js';
 import { forwardBudgetReports } from '../../src/limits/budget-reports.js';
 import { CounterStore } from '../../src/native/index.js';
 import type { BudgetState } from '../../src/spend/alerts.js';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { MASTER_KEY, startTestGateway, type TestGateway, postJson, type JsonReply } from '../support/gateway.js';
 import { MockOpenAI, sleep } from '../support/mock-openai.js';
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  json: any;
-}
-
-async function post(gw: TestGateway, route: string, body: unknown, key: string): Promise<Reply> {
-  const response = await fetch(`${gw.url}${route}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, json: await response.json() };
-}
 
 /**
  * The mock answers every chat call with usage 12 + 6 tokens. `gpt-4o` charges only output
@@ -61,7 +47,7 @@ ${sections.ailb ?? ''}${sections.litellm === undefined ? '' : `litellm_settings:
 const chat = (extra: object = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra });
 const priced = (extra: object = {}) => chat({ model: 'gpt-4o', max_tokens: 6, ...extra });
 
-function statuses(replies: readonly Reply[]): Record<number, number> {
+function statuses(replies: readonly JsonReply[]): Record<number, number> {
   const out: Record<number, number> = {};
   for (const reply of replies) out[reply.status] = (out[reply.status] ?? 0) + 1;
   return out;
@@ -90,9 +76,9 @@ async function drained(name: string): Promise<void> {
  * One call as a client that honours 429 budget_reserved would make it (it retries): a call made
  * right after another one's answer may find that call's reservation not yet settled.
  */
-async function postSettled(gw: TestGateway, body: unknown, key: string): Promise<Reply> {
+async function postSettled(gw: TestGateway, body: unknown, key: string): Promise<JsonReply> {
   for (let i = 0; ; i++) {
-    const reply = await post(gw, '/v1/chat/completions', body, key);
+    const reply = await postJson(gw, '/v1/chat/completions', body, key);
     if (reply.status !== 429 || !/held by calls in flight/.test(reply.json.error.message) || i === 20) return reply;
     await sleep(10);
   }
@@ -115,14 +101,14 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
   });
 
   async function admin(route: string, body: object): Promise<any> {
-    const reply = await post(gw, route, body, MASTER_KEY);
+    const reply = await postJson(gw, route, body, MASTER_KEY);
     assert.equal(reply.status, 200, `${route}: ${JSON.stringify(reply.json)}`);
     return reply.json;
   }
 
   const keyWith = async (fields: object): Promise<string> => (await admin('/key/generate', fields)).key;
 
-  async function exactlyN(n: number, call: () => Promise<Reply>, message: RegExp): Promise<Reply[]> {
+  async function exactlyN(n: number, call: () => Promise<JsonReply>, message: RegExp): Promise<JsonReply[]> {
     const replies = await Promise.all(Array.from({ length: 3 * n }, call));
     assert.deepEqual(statuses(replies), { 200: n, 429: 2 * n });
     for (const reply of replies.filter((r) => r.status === 429)) {
@@ -139,14 +125,14 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     await admin('/user/new', { user_id: 'rpm-user', rpm_limit: 5, auto_create_key: false });
     const keys = [await keyWith({ user_id: 'rpm-user' }), await keyWith({ user_id: 'rpm-user' })];
     let i = 0;
-    await exactlyN(5, () => post(gw, '/v1/chat/completions', chat(), keys[i++ % 2]), /for user rpm-user: rpm_limit \(requests per minute\) is 5/);
+    await exactlyN(5, () => postJson(gw, '/v1/chat/completions', chat(), keys[i++ % 2]), /for user rpm-user: rpm_limit \(requests per minute\) is 5/);
   });
 
   test("a team's rpm_limit N admits exactly N of 3N parallel calls over all of its keys", async () => {
     await admin('/team/new', { team_id: 'rpm-team', rpm_limit: 4 });
     const keys = [await keyWith({ team_id: 'rpm-team' }), await keyWith({ team_id: 'rpm-team' }), await keyWith({ team_id: 'rpm-team' })];
     let i = 0;
-    await exactlyN(4, () => post(gw, '/v1/chat/completions', chat(), keys[i++ % 3]), /for team rpm-team: rpm_limit \(requests per minute\) is 4/);
+    await exactlyN(4, () => postJson(gw, '/v1/chat/completions', chat(), keys[i++ % 3]), /for team rpm-team: rpm_limit \(requests per minute\) is 4/);
   });
 
   test("an end user's rpm_limit N admits exactly N of 3N parallel calls naming it, whatever the key", async () => {
@@ -155,23 +141,23 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     let i = 0;
     const replies = await exactlyN(
       6,
-      () => post(gw, '/v1/chat/completions', chat({ user: 'rpm-end-user' }), i++ % 2 === 0 ? key : MASTER_KEY),
+      () => postJson(gw, '/v1/chat/completions', chat({ user: 'rpm-end-user' }), i++ % 2 === 0 ? key : MASTER_KEY),
       /for end user rpm-end-user: rpm_limit \(requests per minute\) is 6/,
     );
     assert.ok(replies.some((r) => r.status === 200));
     // Another end user is not limited by it.
-    assert.equal((await post(gw, '/v1/chat/completions', chat({ user: 'someone-else' }), key)).status, 200);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat({ user: 'someone-else' }), key)).status, 200);
   });
 
   test("a key's model_rpm_limit N admits exactly N of 3N parallel calls to that model, and none of the others", async () => {
     const key = await keyWith({ key_alias: 'per-model', model_rpm_limit: { 'gpt-4o-mini': 3 } });
-    await exactlyN(3, () => post(gw, '/v1/chat/completions', chat(), key), /for model gpt-4o-mini on key per-model .*: model_rpm_limit \(requests per minute\) is 3/);
-    const other = await Promise.all(Array.from({ length: 6 }, () => post(gw, '/v1/chat/completions', priced(), key)));
+    await exactlyN(3, () => postJson(gw, '/v1/chat/completions', chat(), key), /for model gpt-4o-mini on key per-model .*: model_rpm_limit \(requests per minute\) is 3/);
+    const other = await Promise.all(Array.from({ length: 6 }, () => postJson(gw, '/v1/chat/completions', priced(), key)));
     assert.deepEqual(statuses(other), { 200: 6 });
   });
 
   test("a deployment's rpm admits exactly that many of 3× parallel calls, master key included", async () => {
-    const replies = await Promise.all(Array.from({ length: 12 }, () => post(gw, '/v1/chat/completions', chat({ model: 'small' }), MASTER_KEY)));
+    const replies = await Promise.all(Array.from({ length: 12 }, () => postJson(gw, '/v1/chat/completions', chat({ model: 'small' }), MASTER_KEY)));
     assert.deepEqual(statuses(replies), { 200: 4, 429: 8 });
     const refused = replies.find((r) => r.status === 429)!;
     assert.match(refused.json.error.message, /for deployment small of model small: rpm \(requests per minute\) is 4/);
@@ -181,7 +167,7 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     const key = await keyWith({ max_budget: 0.5, key_alias: 'half-dollar' });
     // The admitted calls are slow, so the others arrive while the budget is held.
     upstream.enqueue(...Array.from({ length: 5 }, () => ({ kind: 'delay' as const, ms: 400 })));
-    const replies = await Promise.all(Array.from({ length: 50 }, () => post(gw, '/v1/chat/completions', priced(), key)));
+    const replies = await Promise.all(Array.from({ length: 50 }, () => postJson(gw, '/v1/chat/completions', priced(), key)));
     const passed = replies.filter((r) => r.status === 200);
     assert.equal(passed.length, 5, JSON.stringify(statuses(replies)));
     assert.ok(replies.some((r) => r.status === 429), 'calls that came while the budget was held got 429');
@@ -207,7 +193,7 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     await admin('/team/new', { team_id: 'budget-team', max_budget: 0.3 });
     const keys = [await keyWith({ team_id: 'budget-team' }), await keyWith({ team_id: 'budget-team' })];
     let i = 0;
-    const replies = await Promise.all(Array.from({ length: 12 }, () => post(gw, '/v1/chat/completions', priced(), keys[i++ % 2])));
+    const replies = await Promise.all(Array.from({ length: 12 }, () => postJson(gw, '/v1/chat/completions', priced(), keys[i++ % 2])));
     assert.equal(replies.filter((r) => r.status === 200).length, 3, JSON.stringify(statuses(replies)));
     assert.equal(await settledMicros('team:budget-team:budget'), 300_000);
     for (const key of keys) {
@@ -236,7 +222,7 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
   test('a failed call gives its budget reservation back', async () => {
     const key = await keyWith({ max_budget: 0.1 });
     upstream.enqueue({ kind: 'status', status: 500, body: '{"error":{"message":"boom"}}' });
-    assert.equal((await post(gw, '/v1/chat/completions', priced(), key)).status, 500);
+    assert.equal((await postJson(gw, '/v1/chat/completions', priced(), key)).status, 500);
     assert.equal((await postSettled(gw, priced(), key)).status, 200);
     assert.equal((await postSettled(gw, priced(), key)).status, 400);
   });
@@ -245,14 +231,14 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     await admin('/team/new', { team_id: 'parallel-team', max_parallel_requests: 2 });
     const keys = [await keyWith({ team_id: 'parallel-team' }), await keyWith({ team_id: 'parallel-team' })];
     upstream.enqueue({ kind: 'delay', ms: 400 }, { kind: 'delay', ms: 400 });
-    const slow = keys.map((key) => post(gw, '/v1/chat/completions', chat(), key));
+    const slow = keys.map((key) => postJson(gw, '/v1/chat/completions', chat(), key));
     await sleep(150);
-    const third = await post(gw, '/v1/chat/completions', chat(), keys[0]);
+    const third = await postJson(gw, '/v1/chat/completions', chat(), keys[0]);
     assert.equal(third.status, 429);
     assert.match(third.json.error.message, /for team parallel-team: max_parallel_requests is 2, 0 left\. Limit type: max_parallel_requests\./);
     assert.deepEqual((await Promise.all(slow)).map((r) => r.status), [200, 200]);
     await drained('team:parallel-team:parallel');
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), keys[1])).status, 200);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), keys[1])).status, 200);
   });
 
   test("a team member's limits hold for the member's key only", async () => {
@@ -262,10 +248,10 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     await admin('/team/member_add', { team_id: 'member-team', member: [{ user_id: 'member-a', role: 'user' }, { user_id: 'member-b', role: 'user' }] });
     const a = await keyWith({ team_id: 'member-team', user_id: 'member-a' });
     const b = await keyWith({ team_id: 'member-team', user_id: 'member-b' });
-    const replies = await Promise.all(Array.from({ length: 6 }, () => post(gw, '/v1/chat/completions', chat(), a)));
+    const replies = await Promise.all(Array.from({ length: 6 }, () => postJson(gw, '/v1/chat/completions', chat(), a)));
     assert.deepEqual(statuses(replies), { 200: 2, 429: 4 });
     assert.match(replies.find((r) => r.status === 429)!.json.error.message, /for user member-a in team member-team: rpm_limit/);
-    assert.equal((await post(gw, '/v1/chat/completions', chat(), b)).status, 200);
+    assert.equal((await postJson(gw, '/v1/chat/completions', chat(), b)).status, 200);
   });
 
   test('budget thresholds (soft budget, 50%, 80%, 100%) are reported from settle to the main thread', async () => {
@@ -289,7 +275,7 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
   test("an end user's budget holds across keys", async () => {
     await admin('/customer/new', { user_id: 'budget-end-user', max_budget: 0.2 });
     const key = await keyWith({});
-    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => post(gw, '/v1/chat/completions', priced({ user: 'budget-end-user' }), i % 2 ? key : MASTER_KEY)));
+    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => postJson(gw, '/v1/chat/completions', priced({ user: 'budget-end-user' }), i % 2 ? key : MASTER_KEY)));
     assert.equal(replies.filter((r) => r.status === 200).length, 2, JSON.stringify(statuses(replies)));
     const refused = await postSettled(gw, priced({ user: 'budget-end-user' }), key);
     assert.equal(refused.json.error.message, 'Budget has been exceeded! EndUser=budget-end-user Current cost: 0.2, Max budget: 0.2');
@@ -315,14 +301,14 @@ describe('proxy-wide limits: global_max_parallel_requests and litellm_settings.m
 
   test('global_max_parallel_requests holds for every request, the master key too, and frees as calls end', async () => {
     upstream.enqueue({ kind: 'delay', ms: 400 }, { kind: 'delay', ms: 400 });
-    const slow = [post(gw, '/v1/chat/completions', chat(), MASTER_KEY), post(gw, '/v1/chat/completions', chat(), MASTER_KEY)];
+    const slow = [postJson(gw, '/v1/chat/completions', chat(), MASTER_KEY), postJson(gw, '/v1/chat/completions', chat(), MASTER_KEY)];
     await sleep(150);
-    const burst = await Promise.all(Array.from({ length: 6 }, () => post(gw, '/v1/chat/completions', chat(), MASTER_KEY)));
+    const burst = await Promise.all(Array.from({ length: 6 }, () => postJson(gw, '/v1/chat/completions', chat(), MASTER_KEY)));
     assert.deepEqual(statuses(burst), { 429: 6 });
     assert.match(burst[0].json.error.message, /for the proxy: global_max_parallel_requests is 2, 0 left\. Limit type: max_parallel_requests\./);
     assert.deepEqual((await Promise.all(slow)).map((r) => r.status), [200, 200]);
     await drained('global:parallel');
-    const next = await Promise.all(Array.from({ length: 2 }, () => post(gw, '/v1/chat/completions', chat(), MASTER_KEY)));
+    const next = await Promise.all(Array.from({ length: 2 }, () => postJson(gw, '/v1/chat/completions', chat(), MASTER_KEY)));
     assert.deepEqual(statuses(next), { 200: 2 });
   });
 

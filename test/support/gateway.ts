@@ -84,3 +84,20 @@ ailb_settings:
   hot_reload: false
 ${extra}`;
 }
+
+/** A JSON answer: status, headers and the parsed body. */
+export interface JsonReply {
+  status: number;
+  headers: Headers;
+  json: any;
+}
+
+/** POSTs `body` as JSON to the gateway's `route` with `key` as the bearer token. */
+export async function postJson(gw: TestGateway, route: string, body: unknown, key: string): Promise<JsonReply> {
+  const response = await fetch(`${gw.url}${route}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
