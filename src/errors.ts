@@ -148,6 +148,18 @@ export const ERRORS = {
     status: 502, type: 'api_error', retryable: false, source: 'upstream',
     description: 'The upstream broke a stream after it had started; the client gets an error event, never a fake [DONE].',
   },
+  unsupported_param: {
+    status: 400, type: 'invalid_request_error', retryable: false, source: 'downstream',
+    description: "The request sets a parameter the deployment's provider does not take (the message names it); set `drop_params: true` to leave such parameters out instead.",
+  },
+  upstream_bad_response: {
+    status: 502, type: 'api_error', retryable: true, source: 'upstream',
+    description: "The upstream answered with a success status but a body the gateway could not read in the provider's format.",
+  },
+  upstream_auth_failed: {
+    status: 502, type: 'api_connection_error', retryable: true, source: 'upstream',
+    description: "The gateway could not get a credential for the upstream (a cloud token exchange or request signing failed).",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -173,10 +185,44 @@ export class GatewayError extends Error {
     return ERRORS[this.code].retryable;
   }
 
+  /**
+   * The Anthropic error envelope (`/v1/messages`): `{"type":"error","error":{"type","message"}}`
+   * with Anthropic's type for the status.
+   */
+  toAnthropicBody(): string {
+    return JSON.stringify({ type: 'error', error: { type: anthropicErrorType(this.status), message: this.message } });
+  }
+
   /** The OpenAI error envelope LiteLLM clients expect: `code` is the HTTP status as a string. */
   toOpenAIBody(): string {
     return JSON.stringify({
       error: { message: this.message, type: this.type, param: this.param, code: String(this.status) },
     });
+  }
+}
+
+/** Anthropic's error `type` for an HTTP status (https://docs.anthropic.com/en/api/errors). */
+export function anthropicErrorType(status: number): string {
+  switch (status) {
+    case 400:
+    case 413:
+    case 422:
+      return status === 413 ? 'request_too_large' : 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 402:
+      return 'billing_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 429:
+      return 'rate_limit_error';
+    case 504:
+      return 'timeout_error';
+    case 529:
+      return 'overloaded_error';
+    default:
+      return status >= 500 ? 'api_error' : 'invalid_request_error';
   }
 }

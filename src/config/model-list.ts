@@ -17,6 +17,7 @@ import {
   warnUnknownKeys,
 } from './known-keys.js';
 import { resolveProvider, splitModel } from './providers.js';
+import type { ProviderAdapter, ProviderEndpoint } from '../providers/types.js';
 import type { ModelDeployment, RouterSettings } from './types.js';
 
 /** credential_name → credential_values. */
@@ -162,7 +163,7 @@ function withCredential(raw: unknown, path: string, ctx: DeploymentContext): unk
 interface Target {
   /** The provider prefix as written (`ollama_chat`, not the shared table entry's `ollama`). */
   readonly name: string;
-  readonly provider: OpenAICompatibleProvider;
+  readonly provider: ProviderEndpoint | ProviderAdapter;
   readonly upstreamModel: string;
 }
 
@@ -176,6 +177,7 @@ function readTarget(p: Fields): Target | null {
   const key = custom !== null ? 'custom_llm_provider' : 'model';
   switch (resolution.kind) {
     case 'openai-compatible':
+    case 'adapter':
       if (split.upstreamModel === '') return p.bad('model', `names provider '${split.provider}' but no model after it`);
       return { name: split.provider, provider: resolution.provider, upstreamModel: split.upstreamModel };
     case 'pending':
@@ -186,7 +188,7 @@ function readTarget(p: Fields): Target | null {
 }
 
 /** api_base as written, else the provider's base variable, else its default; required when it has none. */
-function readApiBase(p: Fields, provider: OpenAICompatibleProvider, env: NodeJS.ProcessEnv): string | null {
+function readApiBase(p: Fields, provider: ProviderEndpoint | ProviderAdapter, env: NodeJS.ProcessEnv): string | null {
   const written = p.string('api_base', { nonEmpty: true });
   if (written !== null) {
     if (!isHttpUrl(written)) return p.bad('api_base', `must be an http(s) URL, got ${describe(written)}`);
@@ -198,6 +200,8 @@ function readApiBase(p: Fields, provider: OpenAICompatibleProvider, env: NodeJS.
     return normalizeApiBase(provider, fromEnv);
   }
   if (provider.defaultApiBase !== null) return provider.defaultApiBase;
+  const derived = 'apiBaseFor' in provider && provider.apiBaseFor !== undefined ? provider.apiBaseFor(p.obj, env) : null;
+  if (derived !== null) return derived;
   return p.bad('api_base', `is required for provider '${provider.prefix}' (it has no default endpoint)`, 'key');
 }
 
@@ -215,7 +219,7 @@ function isHttpUrl(text: string): boolean {
  * that needs one is only a warning: like LiteLLM, the deployment loads and its calls fail, so one
  * unset key does not stop a gateway that serves other providers.
  */
-function readApiKey(p: Fields, provider: OpenAICompatibleProvider, ctx: DeploymentContext): string | null {
+function readApiKey(p: Fields, provider: ProviderEndpoint | ProviderAdapter, ctx: DeploymentContext): string | null {
   const written = p.string('api_key');
   const key = written !== null && written !== '' ? written : firstEnv(ctx.env, provider.apiKeyEnv);
   if (key === null && provider.keyRequired) {

@@ -7,6 +7,8 @@ import {
   lookupOpenAICompatible,
   type OpenAICompatibleProvider,
 } from '../providers/openai-compatible/table.js';
+import { lookupAdapter } from '../providers/registry.js';
+import type { ProviderAdapter } from '../providers/types.js';
 
 /** A bare model name (no `provider/` prefix) belongs to this provider, as in LiteLLM. */
 export const DEFAULT_PROVIDER = 'openai';
@@ -29,13 +31,17 @@ export const PENDING_PROVIDERS: ReadonlySet<string> = new Set([
 
 export type ProviderResolution =
   | { readonly kind: 'openai-compatible'; readonly provider: OpenAICompatibleProvider }
+  | { readonly kind: 'adapter'; readonly provider: ProviderAdapter }
   | { readonly kind: 'pending' }
   | { readonly kind: 'unknown' };
 
+/** An adapter (src/providers/registry.ts) wins over the OpenAI-compatible table for the same prefix. */
 export function resolveProvider(prefix: string): ProviderResolution {
+  const adapter = lookupAdapter(prefix);
+  if (adapter !== undefined) return { kind: 'adapter', provider: adapter };
   const provider = lookupOpenAICompatible(prefix);
   if (provider !== undefined) return { kind: 'openai-compatible', provider };
-  if (PENDING_PROVIDERS.has(prefix)) return { kind: 'pending' };
+  if (PENDING_PROVIDERS.has(prefix) && adapter === undefined) return { kind: 'pending' };
   return { kind: 'unknown' };
 }
 

@@ -183,7 +183,7 @@ export function lookupOpenAICompatible(prefix: string): OpenAICompatibleProvider
  * A base URL as requests use it: trailing slashes removed and the provider's required path suffix
  * appended when the written URL lacks it.
  */
-export function normalizeApiBase(p: OpenAICompatibleProvider, apiBase: string): string {
+export function normalizeApiBase(p: { readonly apiBaseSuffix: string }, apiBase: string): string {
   const trimmed = apiBase.replace(/\/+$/, '');
   if (p.apiBaseSuffix === '' || trimmed.endsWith(p.apiBaseSuffix)) return trimmed;
   return trimmed + p.apiBaseSuffix;
