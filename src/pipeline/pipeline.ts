@@ -4,7 +4,7 @@
  *   auth → parse → access → route → tokens → limits → upstream
  *
  * Each stage either lets the request go on or refuses it by throwing a GatewayError, which is
- * answered here in the OpenAI envelope. docs/lifecycle.md describes every stage; keep it current.
+ * answered here in the client's error envelope (OpenAI's, or Anthropic's on /v1/messages). docs/lifecycle.md describes every stage; keep it current.
  */
 import { GatewayError } from '../errors.js';
 import { budgetReportPoster } from '../limits/budget-reports.js';
@@ -70,7 +70,7 @@ export class InferencePipeline {
       gatewayError = new GatewayError('internal_error', `Internal error (call id ${ctx.callId}).`);
     }
     ctx.status = gatewayError.status;
-    sink.respond(gatewayError.status, errorHeaders(ctx), gatewayError.toOpenAIBody());
+    sink.respond(gatewayError.status, errorHeaders(ctx), ctx.route.client.errorBody(gatewayError));
     this.observer.finish(ctx);
   }
 }

@@ -1,21 +1,27 @@
 /**
- * The inference routes and how each maps onto an OpenAI-compatible upstream.
+ * The inference routes and how each maps onto an upstream.
  * A closed list: the HTTP front end registers exactly these, and metrics label by `name`.
  */
+import { openaiClientFormat } from '../frontdoor/openai/index.js';
+import type { ClientFormat } from '../frontdoor/types.js';
 
 export interface InferenceRoute {
   /** Label used in metrics and logs. */
-  readonly name: 'chat_completions' | 'completions' | 'embeddings';
+  readonly name: 'chat_completions' | 'completions' | 'embeddings' | 'messages';
+  /** What the route does, whatever the client's format: chat (OpenAI chat, Anthropic messages), legacy completions, embeddings. */
+  readonly kind: 'chat' | 'completions' | 'embeddings';
   /** Paths the gateway answers on. */
   readonly paths: readonly string[];
-  /** Path appended to the deployment's api_base. */
+  /** Path appended to the deployment's api_base when the body passes through to an OpenAI-compatible upstream. */
   readonly upstreamPath: string;
   /** Whether the route may stream (`"stream": true`). */
   readonly canStream: boolean;
+  /** The wire format clients speak on this route: its bodies, answers and error envelope. */
+  readonly client: ClientFormat;
 }
 
 export const INFERENCE_ROUTES: readonly InferenceRoute[] = [
-  { name: 'chat_completions', paths: ['/v1/chat/completions', '/chat/completions'], upstreamPath: '/chat/completions', canStream: true },
-  { name: 'completions', paths: ['/v1/completions', '/completions'], upstreamPath: '/completions', canStream: true },
-  { name: 'embeddings', paths: ['/v1/embeddings', '/embeddings'], upstreamPath: '/embeddings', canStream: false },
+  { name: 'chat_completions', kind: 'chat', paths: ['/v1/chat/completions', '/chat/completions'], upstreamPath: '/chat/completions', canStream: true, client: openaiClientFormat },
+  { name: 'completions', kind: 'completions', paths: ['/v1/completions', '/completions'], upstreamPath: '/completions', canStream: true, client: openaiClientFormat },
+  { name: 'embeddings', kind: 'embeddings', paths: ['/v1/embeddings', '/embeddings'], upstreamPath: '/embeddings', canStream: false, client: openaiClientFormat },
 ];

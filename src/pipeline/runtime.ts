@@ -21,6 +21,8 @@ import { setRouterView } from '../router/metrics.js';
 import { RouterPolicy } from '../router/policy.js';
 import { DeploymentState } from '../router/state.js';
 import { deploymentPricing, type DeploymentPricing } from '../spend/pricing.js';
+import { lookupAdapter } from '../providers/registry.js';
+import type { ProviderAdapter } from '../providers/types.js';
 
 export class DeploymentRuntime {
   readonly spec: ModelDeployment;
@@ -40,13 +42,23 @@ export class DeploymentRuntime {
   readonly state: DeploymentState;
   /** model_info.max_input_tokens, for the pre-call context-window check; -1 when not set. */
   readonly maxInputTokens: number;
+  /** The provider's adapter (src/providers/registry.ts); null for an OpenAI-compatible provider. */
+  readonly adapter: ProviderAdapter | null;
+  /** The wire format the upstream speaks: clients of the same format are passed through. */
+  readonly wire: 'openai' | 'anthropic' | 'other';
+  /** drop_params (the deployment's, else litellm_settings'): parameters the provider cannot take are left out. */
+  readonly dropParams: boolean;
   /** The group this deployment serves in, and its index there (set once, when the group is built). */
   group: DeploymentGroup;
   index: number;
 
-  constructor(spec: ModelDeployment, pool: OriginPool) {
+  constructor(spec: ModelDeployment, pool: OriginPool, dropParams = false) {
     this.spec = spec;
     this.pool = pool;
+    this.adapter = lookupAdapter(spec.provider) ?? null;
+    this.wire = this.adapter?.wire ?? 'openai';
+    const ownDrop = spec.litellmParams.drop_params;
+    this.dropParams = typeof ownDrop === 'boolean' ? ownDrop : dropParams;
     const base = new URL(spec.apiBase);
     this.pathPrefix = base.pathname.replace(/\/+$/, '');
     this.headerBlock = renderHeaderBlock(spec);
@@ -118,7 +130,7 @@ export class Runtime {
       let pool = pools.get(origin) ?? previousPools.get(origin);
       if (pool === undefined) pool = createPool(origin);
       pools.set(origin, pool);
-      const deployment = new DeploymentRuntime(spec, pool);
+      const deployment = new DeploymentRuntime(spec, pool, config.litellmSettings.dropParams);
       const target = spec.modelName.includes('*') ? wildcardGroups : groups;
       const list = target.get(spec.modelName);
       if (list === undefined) target.set(spec.modelName, [deployment]);

@@ -91,7 +91,7 @@ function onInference(state: ThreadState, route: InferenceRoute, path: string, re
       res.writeStatus(statusLine(error.status));
       res.writeHeader('content-type', 'application/json');
       res.writeHeader('x-ailb-call-id', ctx.callId);
-      res.end(error.toOpenAIBody(), true);
+      res.end(route.client.errorBody(error), true);
     });
     state.finish(ctx);
   });

@@ -61,6 +61,7 @@ export const CALL_TYPES: Readonly<Record<InferenceRoute['name'], string>> = {
   chat_completions: 'acompletion',
   completions: 'atext_completion',
   embeddings: 'aembedding',
+  messages: 'anthropic_messages',
 };
 
 export interface SpendRecorderOptions {

@@ -48,7 +48,7 @@ export function createParseStage(): Stage {
     else if (scan.kind(ScanField.MaxCompletionTokens) === JsonKind.Number) ctx.maxTokens = scan.numberValue(body, ScanField.MaxCompletionTokens) ?? -1;
     const userKind = scan.kind(ScanField.User);
     if (userKind === JsonKind.String || userKind === JsonKind.StringEscaped) ctx.endUser = scan.stringValue(body, ScanField.User)!;
-    if (ctx.route.name === 'chat_completions') {
+    if (ctx.route.kind === 'chat') {
       const messagesKind = scan.kind(ScanField.Messages);
       if (messagesKind === JsonKind.Absent) {
         throw new GatewayError('invalid_body', 'Missing required parameter: messages.', { param: 'messages' });

@@ -1,7 +1,8 @@
 /**
  * Route stage: picks the deployment that serves the requested model and prepares the bytes sent
- * upstream. The client's body is forwarded as-is; only the `model` string is spliced when the
- * upstream name differs from the public one (no JSON.parse/stringify round trip).
+ * upstream. When the upstream speaks the client's wire format the client's body is forwarded as-is;
+ * only the `model` string is spliced when the upstream name differs from the public one (no
+ * JSON.parse/stringify round trip). Other calls are translated per attempt (upstream/translate.ts).
  *
  * The model name selects a deployment group (src/router/group.ts) and the group's strategy picks
  * the deployment (LiteLLM's routing strategies, `order` tiers, cooldowns). A group of one
@@ -57,6 +58,9 @@ interface Edit {
  */
 export function upstreamBody(ctx: RequestContext, deployment: DeploymentRuntime): Buffer {
   const body = ctx.body.subarray(0, ctx.bodyLength);
+  ctx.usageInjected = false;
+  // A translated call makes its body from the canonical request at each attempt (translate.ts).
+  if (ctx.route.client.wire !== deployment.wire || (deployment.adapter !== null && deployment.adapter.passthrough === undefined)) return body;
   const edits: Edit[] = [];
   const replacement = deployment.upstreamModelJson ?? jsonStringContents(ctx.upstreamModel);
   const start = ctx.modelStart;
@@ -64,7 +68,8 @@ export function upstreamBody(ctx: RequestContext, deployment: DeploymentRuntime)
   if (end - start !== replacement.length || body.compare(replacement, 0, replacement.length, start, end) !== 0) {
     edits.push({ start, end, bytes: replacement });
   }
-  if (ctx.stream && !ctx.clientWantsUsage) {
+  // Anthropic streams always carry usage (message_start, message_delta): nothing to ask for.
+  if (ctx.stream && !ctx.clientWantsUsage && deployment.wire === 'openai') {
     ctx.usageInjected = true;
     edits.push(includeUsageEdit(ctx, body));
   }

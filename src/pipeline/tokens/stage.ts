@@ -14,7 +14,7 @@ import { StageStatus, type RequestContext, type Stage } from '../context.js';
 
 export function createTokensStage(): Stage {
   return function tokens(ctx: RequestContext): StageStatus {
-    if (ctx.route.name !== 'chat_completions' || !ctx.runtime.config.ailbSettings.countPromptTokens) return StageStatus.Continue;
+    if (ctx.route.kind !== 'chat' || !ctx.runtime.config.ailbSettings.countPromptTokens) return StageStatus.Continue;
     const { encoding, estimate } = encodingForModel(ctx.upstreamModel);
     ctx.promptTokensEstimated = estimate;
     const body = ctx.body.subarray(0, ctx.bodyLength);

@@ -39,6 +39,10 @@ import type { RequestContext } from '../context.js';
 import { upstreamBody } from '../route/stage.js';
 import type { DeploymentRuntime } from '../runtime.js';
 import type { ResponseSink } from '../sink.js';
+import { openaiErrorInfo } from '../../providers/openai-compatible/translation.js';
+import type { UpstreamErrorInfo, UpstreamRequest } from '../../providers/types.js';
+import { usageFromOpenAI } from '../../spend/usage.js';
+import { errorInfoOf, prepareRequest, translateAnswer, TranslatedStream, Wire, wireFor } from './translate.js';
 
 /** Upstream error bodies larger than this are cut; they are only used for the message. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -99,6 +103,10 @@ class UpstreamCall implements ExchangeHandler {
   /** Reads usage (or the streamed text, to count it) from an SSE answer as it passes. */
   private scanner: StreamUsageScanner | null = null;
   private scannerEnded = false;
+  /** How the current attempt's bytes go (translate.ts); Direct is the plain pass-through. */
+  private wire = Wire.Direct;
+  /** The current attempt's translated stream, when the answer is one. */
+  private translated: TranslatedStream | null = null;
 
   // Router state of this request (src/router/); numbers and references only, so the plain case
   // allocates nothing for it.
@@ -205,13 +213,53 @@ class UpstreamCall implements ExchangeHandler {
     this.attempting = true;
     this.ctx.cancelUpstream ??= (reason) => this.cancel(reason);
     if (group.size > 1) this.enterDeployment(deployment, group);
-    // A stream may run for a long time: its timeout bounds the wait for each next byte instead. A
-    // plain call has the whole-call timer below, so its connection needs no inactivity timer.
-    const exchange = deployment.pool.request(
-      { path: deployment.pathPrefix + ctx.route.upstreamPath, headerBlock: deployment.headerBlock, body: ctx.upstreamBody!, idleTimeoutMs: ctx.stream ? timeoutMs : 0 },
-      this,
+    const wire = (this.wire = wireFor(ctx, deployment));
+    if (wire === Wire.Direct) {
+      this.dispatch(deployment.pathPrefix + ctx.route.upstreamPath, deployment.headerBlock, ctx.upstreamBody!, timeoutMs);
+      return;
+    }
+    let prepared: UpstreamRequest | Promise<UpstreamRequest>;
+    try {
+      prepared = prepareRequest(ctx, deployment, wire);
+    } catch (error) {
+      this.failBeforeDispatch(error);
+      return;
+    }
+    if (!(prepared instanceof Promise)) {
+      this.dispatch(prepared.path, prepared.headerBlock, prepared.body, timeoutMs);
+      return;
+    }
+    prepared.then(
+      (request) => {
+        // Cancelled (client abort, shutdown) while the request was being made.
+        if (this.mode === Mode.Done || !this.attempting) return;
+        this.dispatch(request.path, request.headerBlock, request.body, timeoutMs);
+      },
+      (error: unknown) => this.failBeforeDispatch(error),
     );
-    if (this.attempting) this.start(exchange, ctx.stream ? 0 : timeoutMs);
+  }
+
+  /**
+   * Sends the attempt's bytes. A stream may run for a long time: its timeout bounds the wait for
+   * each next byte instead. A plain call has the whole-call timer of start(), so its connection
+   * needs no inactivity timer.
+   */
+  private dispatch(path: string, headerBlock: string, body: Buffer, timeoutMs: number): void {
+    const stream = this.ctx.stream;
+    const exchange = this.ctx.deployment!.pool.request({ path, headerBlock, body, idleTimeoutMs: stream ? timeoutMs : 0 }, this);
+    if (this.attempting) this.start(exchange, stream ? 0 : timeoutMs);
+  }
+
+  /** The attempt's request could not be made: a parameter the provider cannot take, a credential that could not be had. */
+  private failBeforeDispatch(error: unknown): void {
+    if (this.mode === Mode.Done) return;
+    const failure = error instanceof GatewayError ? error : new GatewayError('internal_error', `Could not make the upstream request (call id ${this.ctx.callId}): ${String(error)}`, { cause: error });
+    if (failure.code === 'upstream_auth_failed') {
+      // Says something about the deployment (its credentials), and another one may do.
+      this.endAttempt(Outcome.Failure, ErrorClass.Authentication);
+      if (this.moveOn(ErrorClass.Authentication, true)) return;
+    }
+    this.onError(failure);
   }
 
   /** Arms the whole-call timeout (0: none) and lets the request be cancelled from outside. */
@@ -242,13 +290,17 @@ class UpstreamCall implements ExchangeHandler {
       this.retryAfterMs = retryAfterMs(headers);
       return;
     }
-    if (ctx.deployment!.group.tracksLatency) ctx.deployment!.state.observeTtfb(ctx.upstreamHeadersAt - ctx.dispatchedAt, Date.now());
-    const contentType = headers['content-type'] ?? '';
+    const deployment = ctx.deployment!;
+    if (deployment.group.tracksLatency) deployment.state.observeTtfb(ctx.upstreamHeadersAt - ctx.dispatchedAt, Date.now());
+    const translated = this.wire === Wire.Translated;
+    // A translated answer is written in the client's format, whatever the upstream's content type.
+    const contentType = translated ? (ctx.stream ? 'text/event-stream' : 'application/json') : (headers['content-type'] ?? '');
     this.headers = this.responseHeaders(headers, contentType);
-    if (contentType.startsWith('text/event-stream')) {
+    if (translated ? ctx.stream : contentType.startsWith('text/event-stream')) {
       this.mode = Mode.Streaming;
+      if (translated) this.translated = new TranslatedStream(ctx, deployment);
       // The usage chunk the gateway asked for (route stage) is kept from the client.
-      this.scanner = new StreamUsageScanner('openai', { stripUsageEvent: ctx.usageInjected, collectText: true });
+      else this.scanner = new StreamUsageScanner(deployment.wire === 'anthropic' ? 'anthropic' : 'openai', { stripUsageEvent: ctx.usageInjected, collectText: true });
       this.clearTimer();
       ctx.overheadMs = this.firstDispatchAt - ctx.startedAt + (performance.now() - ctx.upstreamHeadersAt);
       const overhead = ctx.overheadMs.toFixed(3);
@@ -263,7 +315,17 @@ class UpstreamCall implements ExchangeHandler {
   onBody(chunk: Buffer): boolean {
     switch (this.mode) {
       case Mode.Streaming: {
-        const relayed = this.scanner!.feed(chunk);
+        let relayed: Uint8Array | string;
+        if (this.translated === null) {
+          relayed = this.scanner!.feed(chunk);
+        } else {
+          try {
+            relayed = this.translated.feed(chunk);
+          } catch (error) {
+            this.streamUnreadable(error);
+            return false;
+          }
+        }
         if (relayed.length === 0) return true;
         if (!this.sink.write(relayed)) {
           this.sink.onWritable(() => this.exchange?.resume());
@@ -292,9 +354,19 @@ class UpstreamCall implements ExchangeHandler {
     this.clearTimer();
     switch (this.mode) {
       case Mode.Streaming: {
-        // Bytes the scanner held (an event not yet complete) go out before the end.
-        const tail = this.scanner!.end();
-        this.scannerEnded = true;
+        // Bytes the scanner (or translator) held go out before the end.
+        let tail: Uint8Array | string;
+        if (this.translated === null) {
+          tail = this.scanner!.end();
+          this.scannerEnded = true;
+        } else {
+          try {
+            tail = this.translated.end();
+          } catch (error) {
+            this.streamUnreadable(error);
+            return;
+          }
+        }
         this.settleStreamUsage();
         this.endAttempt(Outcome.Success, ErrorClass.BadRequest);
         // Finished (limits settled) before the last byte leaves: a client that sends its next
@@ -305,13 +377,25 @@ class UpstreamCall implements ExchangeHandler {
         return;
       }
       case Mode.Buffered: {
-        const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
+        let body: Buffer | string = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
+        let usage: TokenUsage | null;
+        if (this.wire === Wire.Translated) {
+          try {
+            const answer = translateAnswer(ctx, ctx.deployment!, body);
+            body = answer.body;
+            usage = answer.usage;
+          } catch (error) {
+            if (this.answerUnreadable(error)) return;
+            break;
+          }
+        } else {
+          // The provider's own usage prices the call (LiteLLM's x-litellm-response-cost) and settles
+          // a limits reservation. ~1.5 µs on a 600-byte answer (only the usage object is parsed).
+          usage = usageFromResponseBody(body);
+        }
         const now = performance.now();
         ctx.overheadMs = this.firstDispatchAt - ctx.startedAt;
         const overhead = ctx.overheadMs.toFixed(3);
-        // The provider's own usage prices the call (LiteLLM's x-litellm-response-cost) and settles
-        // a limits reservation. ~1.5 µs on a 600-byte answer (only the usage object is parsed).
-        const usage = usageFromResponseBody(body);
         if (usage !== null) {
           ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };
           ctx.costUsd = this.costOf(usage);
@@ -333,7 +417,8 @@ class UpstreamCall implements ExchangeHandler {
         return;
       }
       case Mode.UpstreamError: {
-        const details = upstreamErrorDetails(this.status, Buffer.concat(this.chunks));
+        const body = Buffer.concat(this.chunks);
+        const details = errorDetails(this.status, errorInfoOf(ctx.deployment!, this.wire, this.status, body));
         const cls = classifyStatus(this.status, details.code, details.type, details.message);
         this.endAttempt(Outcome.Failure, cls);
         if (this.moveOn(cls, true)) return;
@@ -363,8 +448,9 @@ class UpstreamCall implements ExchangeHandler {
     }
     if (error instanceof GatewayError) {
       this.endAttempt(Outcome.Abandoned, ErrorClass.BadRequest);
-      // Ended by the gateway itself (shutdown): say so rather than blame the upstream.
-      if (previous === Mode.Streaming) this.sink.end(`data: ${error.toOpenAIBody()}\n\n`);
+      // Ended by the gateway itself (shutdown, a request it could not make): say so rather than
+      // blame the upstream.
+      if (previous === Mode.Streaming) this.sink.end(this.streamErrorEvent(error));
       else this.sendError(error);
       this.observer.finish(ctx);
       return;
@@ -378,7 +464,7 @@ class UpstreamCall implements ExchangeHandler {
     if (previous === Mode.Streaming) {
       // Headers are out: the only honest thing left is an error event, then the end.
       const broken = new GatewayError('upstream_stream_error', `Upstream stream ended early: ${classified.error.message}`);
-      this.sink.end(`data: ${broken.toOpenAIBody()}\n\n`);
+      this.sink.end(this.streamErrorEvent(broken));
     } else {
       this.sendError(classified.error);
     }
@@ -390,6 +476,10 @@ class UpstreamCall implements ExchangeHandler {
    * the streamed text (completion) and of the prompt. Frees the scanner.
    */
   private settleStreamUsage(): void {
+    if (this.translated !== null) {
+      this.settleTranslatedUsage(this.translated);
+      return;
+    }
     const scanner = this.scanner;
     if (scanner === null) return;
     this.scanner = null;
@@ -416,6 +506,59 @@ class UpstreamCall implements ExchangeHandler {
     scanner.close();
   }
 
+  /** settleStreamUsage for a translated stream: the usage its last chunk reported, else the count of its text. */
+  private settleTranslatedUsage(stream: TranslatedStream): void {
+    const ctx = this.ctx;
+    const reported = stream.usage === null ? null : usageFromOpenAI(stream.usage);
+    if (reported !== null) {
+      ctx.usage = { promptTokens: reported.promptTokens, completionTokens: reported.completionTokens, source: 'provider' };
+      ctx.costUsd = this.costOf(reported);
+    } else {
+      const { encoding } = encodingForModel(ctx.upstreamModel);
+      ctx.usage = { promptTokens: Math.max(ctx.promptTokens, 0), completionTokens: countTokens(encoding, stream.streamedText()), source: 'counted' };
+      ctx.costUsd = this.costOf(ctx.usage);
+    }
+  }
+
+  /**
+   * A translated stream the gateway could not read (or that carried an error event): the client
+   * gets an error event in its format and the end; the upstream exchange is dropped.
+   */
+  private streamUnreadable(error: unknown): void {
+    const ctx = this.ctx;
+    const failure = error instanceof GatewayError ? error : new GatewayError('upstream_bad_response', `The upstream stream could not be read: ${String(error)}`);
+    this.clearTimer();
+    this.mode = Mode.Done;
+    if (this.attempting) this.exchange?.abort(failure);
+    this.settleStreamUsage();
+    this.endAttempt(Outcome.Failure, ErrorClass.InternalServer);
+    this.observer.upstreamError(ctx, 'stream_broken');
+    const event = this.streamErrorEvent(failure);
+    this.translated = null;
+    this.observer.finish(ctx);
+    this.sink.end(event);
+  }
+
+  /**
+   * A whole translated answer the gateway could not read: counted against the deployment like a
+   * server error, and the call moves on when it can (returns true), else the client is told.
+   */
+  private answerUnreadable(error: unknown): boolean {
+    const failure = error instanceof GatewayError ? error : new GatewayError('upstream_bad_response', `The upstream answer could not be read: ${String(error)}`);
+    this.endAttempt(Outcome.Failure, ErrorClass.InternalServer);
+    if (this.moveOn(ErrorClass.InternalServer, true)) return true;
+    this.observer.upstreamError(this.ctx, 'bad_response');
+    this.sendError(failure);
+    return false;
+  }
+
+  /** The SSE event that tells a streaming client its stream broke, in the client's format. */
+  private streamErrorEvent(error: GatewayError): string {
+    if (this.translated !== null) return this.translated.error(error);
+    if (this.ctx.route.client.wire === 'anthropic') return `event: error\ndata: ${error.toAnthropicBody()}\n\n`;
+    return `data: ${error.toOpenAIBody()}\n\n`;
+  }
+
   /** The call's cost in USD at the deployment's prices; null when the deployment is not priced. */
   private costOf(usage: TokenUsage): number | null {
     const deployment = this.ctx.deployment!;
@@ -427,7 +570,7 @@ class UpstreamCall implements ExchangeHandler {
     ctx.status = error.status;
     const headers = errorHeaders(ctx);
     headers.push('x-litellm-attempted-retries', countText(this.retries), 'x-litellm-attempted-fallbacks', countText(this.fallbacks));
-    this.sink.respond(error.status, headers, error.toOpenAIBody());
+    this.sink.respond(error.status, headers, ctx.route.client.errorBody(error));
   }
 
   private clearTimer(): void {
@@ -566,6 +709,7 @@ class UpstreamCall implements ExchangeHandler {
     this.status = 0;
     this.retryAfterMs = -1;
     this.exchange = null;
+    this.translated = null;
     if (this.chunks.length > 0) {
       this.chunks = [];
       this.received = 0;
@@ -628,41 +772,24 @@ export function errorHeaders(ctx: RequestContext): string[] {
   return headers;
 }
 
-/** Re-wraps an upstream error answer in the OpenAI envelope, keeping its status and message. */
+/** Re-wraps an OpenAI-format upstream error answer, keeping its status and message. */
 export function upstreamStatusError(status: number, body: Buffer): GatewayError {
   return upstreamErrorDetails(status, body).error;
 }
 
-/**
- * An upstream error answer read once: the re-wrapped error, and the error's own `code`, `type`
- * and message, which the router classifies by (context length, content policy…).
- */
+/** An OpenAI-format error answer read once (errorDetails). */
 export function upstreamErrorDetails(status: number, body: Buffer): { error: GatewayError; code: string; type: string; message: string } {
-  let message = '';
-  let param: string | null = null;
-  let code = '';
-  let type = '';
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as { error?: unknown; message?: unknown; detail?: unknown };
-    const error = parsed.error;
-    if (typeof error === 'object' && error !== null) {
-      const e = error as { message?: unknown; param?: unknown; code?: unknown; type?: unknown };
-      if (typeof e.message === 'string') message = e.message;
-      if (typeof e.param === 'string') param = e.param;
-      if (typeof e.code === 'string') code = e.code;
-      if (typeof e.type === 'string') type = e.type;
-    } else if (typeof error === 'string') {
-      message = error;
-    } else if (typeof parsed.message === 'string') {
-      message = parsed.message;
-    } else if (typeof parsed.detail === 'string') {
-      message = parsed.detail;
-    }
-  } catch {
-    message = body.toString('utf8', 0, Math.min(body.length, 512)).trim();
-  }
-  if (message === '') message = `upstream answered with status ${status}`;
-  return { error: new GatewayError('upstream_error', `Upstream error (${status}): ${message}`, { status, param }), code, type, message };
+  return errorDetails(status, openaiErrorInfo(status, body));
+}
+
+/**
+ * An upstream error answer, read by its provider's adapter: the error the client gets (status
+ * kept, message passed on), and the error's own `code`, `type` and message, which the router
+ * classifies by (context length, content policy…).
+ */
+function errorDetails(status: number, info: UpstreamErrorInfo): { error: GatewayError; code: string; type: string; message: string } {
+  const error = new GatewayError('upstream_error', `Upstream error (${status}): ${info.message}`, { status, param: info.param });
+  return { error, code: info.code, type: info.type, message: info.message };
 }
 
 /**
