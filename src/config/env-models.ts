@@ -1,13 +1,11 @@
 /**
  * The model list used when there is no config file: one group per well-known model of every
- * provider whose API key is set, plus a `<provider>/*` wildcard for the rest of its models.
+ * provider whose API key is set (OpenAI-compatible ones and those with an adapter), plus a `<provider>/*` wildcard for the rest of its models.
  */
 
-import {
-  firstEnv,
-  OPENAI_COMPATIBLE_PROVIDERS,
-  type OpenAICompatibleProvider,
-} from '../providers/openai-compatible/table.js';
+import { firstEnv, OPENAI_COMPATIBLE_PROVIDERS } from '../providers/openai-compatible/table.js';
+import { PROVIDER_ADAPTERS } from '../providers/registry.js';
+import type { ProviderEndpoint } from '../providers/types.js';
 import { DEFAULT_PROVIDER } from './providers.js';
 
 /** A model_list entry as a config file would write it. */
@@ -21,7 +19,7 @@ export interface WrittenModelEntry {
  * expect; other providers keep their prefix (`groq/llama-3.3-70b-versatile`), so names from
  * different providers never collide.
  */
-function publicName(provider: OpenAICompatibleProvider, model: string): string {
+function publicName(provider: ProviderEndpoint, model: string): string {
   return provider.prefix === DEFAULT_PROVIDER ? model : `${provider.prefix}/${model}`;
 }
 
@@ -32,7 +30,8 @@ function publicName(provider: OpenAICompatibleProvider, model: string): string {
  */
 export function environmentModelList(env: NodeJS.ProcessEnv): WrittenModelEntry[] {
   const entries: WrittenModelEntry[] = [];
-  for (const provider of OPENAI_COMPATIBLE_PROVIDERS) {
+  const providers: readonly ProviderEndpoint[] = [...OPENAI_COMPATIBLE_PROVIDERS, ...PROVIDER_ADAPTERS];
+  for (const provider of providers) {
     if (!provider.keyRequired || firstEnv(env, provider.apiKeyEnv) === null) continue;
     for (const model of provider.wellKnownModels) {
       entries.push({ model_name: publicName(provider, model), litellm_params: { model: `${provider.prefix}/${model}` } });

@@ -20,6 +20,7 @@
 import type { ExchangeHandler } from '../upstream/origin-pool.js';
 import { UpstreamTimeoutError } from '../upstream/origin-pool.js';
 import type { DeploymentRuntime } from '../pipeline/runtime.js';
+import type { OpenAIChatRequest, UpstreamRequest, UpstreamTarget } from '../providers/types.js';
 import { CounterKind } from '../native/index.js';
 import { classifyStatus, ErrorClass } from './classify.js';
 import type { DeploymentGroup } from './group.js';
@@ -156,10 +157,19 @@ function healthError(code: number): string {
   return `Health check failed: the deployment answered with status ${code - HealthCode.StatusBase}`;
 }
 
-/** Sends one check call to `d`; resolves with its HealthCode (never rejects). */
-export function checkDeployment(d: DeploymentRuntime): Promise<number> {
+/** The check call's request for `d`: a one-token chat (or an embedding, or a completion, by model_info.mode). */
+function checkRequest(d: DeploymentRuntime): UpstreamRequest | Promise<UpstreamRequest> {
   const mode = d.spec.modelInfo.mode;
   const model = d.spec.upstreamModel;
+  const adapter = d.adapter;
+  const target: UpstreamTarget = { deployment: d.spec, upstreamModel: model, stream: false, dropParams: true };
+  const chat: OpenAIChatRequest = { model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
+  if (adapter !== null && adapter.wire !== 'openai') {
+    // A provider of another wire format: its adapter makes the call (Anthropic's too, so the
+    // check does not depend on the Anthropic front door).
+    if (mode === 'embedding' && adapter.embeddings !== null) return adapter.embeddings.request({ model, input: 'ping' }, target);
+    if (adapter.chat !== null) return adapter.chat.request(chat, target);
+  }
   let path: string;
   let body: object;
   if (mode === 'embedding') {
@@ -170,8 +180,29 @@ export function checkDeployment(d: DeploymentRuntime): Promise<number> {
     body = { model, prompt: 'ping', max_tokens: 1 };
   } else {
     path = '/chat/completions';
-    body = { model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
+    body = chat;
   }
+  const bytes = Buffer.from(JSON.stringify(body));
+  if (adapter !== null && adapter.passthrough !== undefined) {
+    const where = adapter.passthrough(path, target);
+    return where instanceof Promise ? where.then((w) => ({ ...w, body: bytes })) : { ...where, body: bytes };
+  }
+  return { path: d.pathPrefix + path, headerBlock: d.headerBlock, body: bytes };
+}
+
+/** Sends one check call to `d`; resolves with its HealthCode (never rejects). */
+export function checkDeployment(d: DeploymentRuntime): Promise<number> {
+  let prepared: UpstreamRequest | Promise<UpstreamRequest>;
+  try {
+    prepared = checkRequest(d);
+  } catch {
+    return Promise.resolve(HealthCode.Unreachable);
+  }
+  if (prepared instanceof Promise) return prepared.then((request) => sendCheck(d, request), () => HealthCode.Unreachable);
+  return sendCheck(d, prepared);
+}
+
+function sendCheck(d: DeploymentRuntime, request: UpstreamRequest): Promise<number> {
   const timeoutMs = Math.min(d.spec.timeoutMs, MAX_CHECK_MS);
   return new Promise((resolve) => {
     let status = 0;
@@ -196,7 +227,7 @@ export function checkDeployment(d: DeploymentRuntime): Promise<number> {
       },
     };
     const exchange = d.pool.request(
-      { path: d.pathPrefix + path, headerBlock: d.headerBlock, body: Buffer.from(JSON.stringify(body)), idleTimeoutMs: timeoutMs },
+      { path: request.path, headerBlock: request.headerBlock, body: request.body, idleTimeoutMs: timeoutMs },
       handler,
     );
     timer = setTimeout(() => {
