@@ -19,8 +19,7 @@ export const DEFAULT_PROVIDER = 'openai';
  * leaves this list in the change that adds its translation.
  */
 export const PENDING_PROVIDERS: ReadonlySet<string> = new Set([
-  'anthropic', 'anthropic_text', 'azure', 'azure_ai', 'azure_text', 'bedrock', 'bedrock_converse',
-  'cohere', 'cohere_chat', 'gemini', 'vertex_ai', 'vertex_ai_beta', 'sagemaker', 'sagemaker_chat',
+  'anthropic_text', 'azure_ai', 'azure_text', 'sagemaker', 'sagemaker_chat',
   'huggingface', 'replicate', 'watsonx', 'watsonx_text', 'databricks', 'cloudflare', 'ai21',
   'ai21_chat', 'voyage', 'jina_ai', 'triton', 'predibase', 'clarifai', 'text-completion-openai',
   'text-completion-codestral', 'codestral', 'sambanova', 'litellm_proxy', 'github', 'friendliai',
@@ -41,7 +40,7 @@ export function resolveProvider(prefix: string): ProviderResolution {
   if (adapter !== undefined) return { kind: 'adapter', provider: adapter };
   const provider = lookupOpenAICompatible(prefix);
   if (provider !== undefined) return { kind: 'openai-compatible', provider };
-  if (PENDING_PROVIDERS.has(prefix) && adapter === undefined) return { kind: 'pending' };
+  if (PENDING_PROVIDERS.has(prefix)) return { kind: 'pending' };
   return { kind: 'unknown' };
 }
 

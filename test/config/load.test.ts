@@ -164,7 +164,8 @@ test('a full LiteLLM config parses into deployments and settings without warning
   assert.equal(vllm.streamTimeoutMs, 5_000);
 
   assert.equal(ollama.provider, 'ollama_chat');
-  assert.equal(ollama.apiBase, 'http://localhost:11434/v1', "Ollama's root URL gets its OpenAI path");
+  assert.equal(ollama.apiBase, 'http://localhost:11434', "Ollama's native API lives at the server root");
+  assert.equal(ollama.apiKey, null, 'Ollama needs no key');
 
   assert.equal(wildcard.modelName, '*');
   assert.equal(wildcard.provider, 'openai');
@@ -404,16 +405,16 @@ test('an unreadable file is a ConfigError', (t) => {
   assert.match(err.message, /cannot read the config file \(ENOENT\)/);
 });
 
-test('providers that need translation are rejected as not supported yet', () => {
+test('providers that need a translation AILB does not have are rejected as not supported yet', () => {
   const text = lines(
     'model_list:',
-    '  - model_name: claude',
+    '  - model_name: granite',
     '    litellm_params:',
-    '      model: anthropic/claude-sonnet-4',
+    '      model: watsonx/ibm/granite-3-8b-instruct',
   );
   const err = configError(() => parseConfigText(text, '/x/c.yaml', {}));
   const issue = issueAt(err.issues, 'model_list[0].litellm_params.model');
-  assert.equal(issue.message, "provider 'anthropic' is not supported yet");
+  assert.equal(issue.message, "provider 'watsonx' is not supported yet");
   assert.equal(issue.line, 4);
 });
 

@@ -208,8 +208,9 @@ class UpstreamCall implements ExchangeHandler {
     const deployment = ctx.deployment!;
     const group = deployment.group;
     const timeoutMs = ctx.stream ? deployment.spec.streamTimeoutMs : deployment.spec.timeoutMs;
+    // Non-zero from here on: the upstream stage owns the end of the request (http-app.ts). Set
+    // again when the bytes go (dispatch), so a translated request's making counts as gateway time.
     ctx.dispatchedAt = performance.now();
-    if (this.firstDispatchAt === 0) this.firstDispatchAt = ctx.dispatchedAt;
     this.attempting = true;
     this.ctx.cancelUpstream ??= (reason) => this.cancel(reason);
     if (group.size > 1) this.enterDeployment(deployment, group);
@@ -245,8 +246,11 @@ class UpstreamCall implements ExchangeHandler {
    * needs no inactivity timer.
    */
   private dispatch(path: string, headerBlock: string, body: Buffer, timeoutMs: number): void {
-    const stream = this.ctx.stream;
-    const exchange = this.ctx.deployment!.pool.request({ path, headerBlock, body, idleTimeoutMs: stream ? timeoutMs : 0 }, this);
+    const ctx = this.ctx;
+    const stream = ctx.stream;
+    ctx.dispatchedAt = performance.now();
+    if (this.firstDispatchAt === 0) this.firstDispatchAt = ctx.dispatchedAt;
+    const exchange = ctx.deployment!.pool.request({ path, headerBlock, body, idleTimeoutMs: stream ? timeoutMs : 0 }, this);
     if (this.attempting) this.start(exchange, stream ? 0 : timeoutMs);
   }
 
@@ -379,11 +383,15 @@ class UpstreamCall implements ExchangeHandler {
       case Mode.Buffered: {
         let body: Buffer | string = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
         let usage: TokenUsage | null;
+        // Gateway time: before the first dispatch, plus translating the answer back.
+        let translationMs = 0;
         if (this.wire === Wire.Translated) {
+          const translating = performance.now();
           try {
             const answer = translateAnswer(ctx, ctx.deployment!, body);
             body = answer.body;
             usage = answer.usage;
+            translationMs = performance.now() - translating;
           } catch (error) {
             if (this.answerUnreadable(error)) return;
             break;
@@ -394,7 +402,7 @@ class UpstreamCall implements ExchangeHandler {
           usage = usageFromResponseBody(body);
         }
         const now = performance.now();
-        ctx.overheadMs = this.firstDispatchAt - ctx.startedAt;
+        ctx.overheadMs = this.firstDispatchAt - ctx.startedAt + translationMs;
         const overhead = ctx.overheadMs.toFixed(3);
         if (usage !== null) {
           ctx.usage = { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, source: 'provider' };

@@ -1,4 +1,76 @@
-/** The anthropic adapter (not written yet: null keeps the provider on the pending list). */
-import type { ProviderAdapter } from '../types.js';
+/**
+ * The `anthropic` provider: Anthropic's Messages API (https://docs.anthropic.com/en/api/messages).
+ *
+ * - OpenAI-format clients: the canonical request is translated (request.ts), the answer read back
+ *   (response.ts, stream.ts) and error answers read (errors.ts).
+ * - Anthropic-format clients (`/v1/messages`, `/v1/messages/count_tokens`) pass through: only the
+ *   path and headers are given here. The client's own `anthropic-version` and `anthropic-beta`
+ *   headers are not seen by the adapter: the deployment's are sent (extra_headers to set them).
+ * - Requests go to `<api_base>/v1/messages`; an api_base written with or without its `/v1` works.
+ * - Headers: `x-api-key`, `anthropic-version: 2023-06-01` and the JSON content type, then the
+ *   deployment's extra_headers, which replace a header of the same name (a newer
+ *   anthropic-version, an anthropic-beta). Header values were checked for CR/LF when the
+ *   deployment was loaded (src/pipeline/runtime.ts).
+ */
+import type { ModelDeployment } from '../../config/types.js';
+import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
+import { anthropicErrorInfo } from './errors.js';
+import { ANTHROPIC_VERSION, anthropicMessagesBody } from './request.js';
+import { chatCompletionFromBody } from './response.js';
+import { anthropicChunkDecoder } from './stream.js';
 
-export const adapter: ProviderAdapter | null = null;
+const MESSAGES_PATH = '/v1/messages';
+const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
+
+/** The path on the deployment's origin: api_base's own path (its `/v1`, if written, dropped) + `route`. */
+export function anthropicPath(apiBase: string, route: string): string {
+  const basePath = new URL(apiBase).pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+  return basePath + route;
+}
+
+/** Header lines (each ending in CRLF) for a call to the Anthropic API. */
+export function anthropicHeaderBlock(deployment: ModelDeployment): string {
+  const headers = new Map<string, string>([
+    ['content-type', 'application/json'],
+    ['anthropic-version', ANTHROPIC_VERSION],
+  ]);
+  if (deployment.apiKey !== null && deployment.apiKey !== '') headers.set('x-api-key', deployment.apiKey);
+  for (const [name, value] of Object.entries(deployment.extraHeaders)) headers.set(name.toLowerCase(), value);
+  let block = '';
+  for (const [name, value] of headers) block += `${name}: ${value}\r\n`;
+  return block;
+}
+
+function chatRequest(req: Parameters<typeof anthropicMessagesBody>[0], target: UpstreamTarget): UpstreamRequest {
+  const body = anthropicMessagesBody(req, target, { includeModel: true });
+  return {
+    path: anthropicPath(target.deployment.apiBase, MESSAGES_PATH),
+    headerBlock: anthropicHeaderBlock(target.deployment),
+    body: Buffer.from(JSON.stringify(body)),
+  };
+}
+
+export const adapter: ProviderAdapter = Object.freeze({
+  prefix: 'anthropic',
+  aliases: Object.freeze([]),
+  wire: 'anthropic',
+  defaultApiBase: 'https://api.anthropic.com',
+  apiBaseSuffix: '',
+  apiBaseEnv: Object.freeze(['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL']),
+  apiKeyEnv: Object.freeze(['ANTHROPIC_API_KEY']),
+  keyRequired: true,
+  authHeader: 'x-api-key',
+  authScheme: '',
+  wellKnownModels: Object.freeze(['claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1']),
+  passthrough(upstreamPath: string, target: UpstreamTarget) {
+    const route = upstreamPath.endsWith('/count_tokens') ? COUNT_TOKENS_PATH : MESSAGES_PATH;
+    return { path: anthropicPath(target.deployment.apiBase, route), headerBlock: anthropicHeaderBlock(target.deployment) };
+  },
+  chat: Object.freeze({
+    request: chatRequest,
+    response: chatCompletionFromBody,
+    stream: anthropicChunkDecoder,
+  }),
+  embeddings: null,
+  errorInfo: anthropicErrorInfo,
+});

@@ -1,0 +1,6 @@
+/** Type guards shared by the anthropic translation modules. */
+
+/** A JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
