@@ -14,7 +14,11 @@
 import type { GatewayError } from '../errors.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIChatRequest } from '../providers/types.js';
 
-export type ClientWire = 'openai' | 'anthropic';
+/**
+ * `openai-responses`: the Responses API (/v1/responses), passed through only to OpenAI itself
+ * (other providers do not serve it) and translated from chat completions for every other one.
+ */
+export type ClientWire = 'openai' | 'anthropic' | 'openai-responses';
 
 export interface ChunkEncoder {
   /** The bytes (SSE text) for one canonical chunk; '' when it makes none. */

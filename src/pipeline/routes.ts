@@ -2,6 +2,7 @@
  * The inference routes and how each maps onto an upstream.
  * A closed list: the HTTP front end registers exactly these, and metrics label by `name`.
  */
+import { anthropicClientFormat } from '../frontdoor/anthropic/index.js';
 import { openaiClientFormat } from '../frontdoor/openai/index.js';
 import type { ClientFormat } from '../frontdoor/types.js';
 
@@ -24,4 +25,5 @@ export const INFERENCE_ROUTES: readonly InferenceRoute[] = [
   { name: 'chat_completions', kind: 'chat', paths: ['/v1/chat/completions', '/chat/completions'], upstreamPath: '/chat/completions', canStream: true, client: openaiClientFormat },
   { name: 'completions', kind: 'completions', paths: ['/v1/completions', '/completions'], upstreamPath: '/completions', canStream: true, client: openaiClientFormat },
   { name: 'embeddings', kind: 'embeddings', paths: ['/v1/embeddings', '/embeddings'], upstreamPath: '/embeddings', canStream: false, client: openaiClientFormat },
+  { name: 'messages', kind: 'chat', paths: ['/v1/messages'], upstreamPath: '/v1/messages', canStream: true, client: anthropicClientFormat },
 ];

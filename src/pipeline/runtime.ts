@@ -40,7 +40,10 @@ export class DeploymentRuntime {
   readonly pricing: DeploymentPricing;
   /** Cooldown, load and latency state, shared by every thread (src/router/state.ts). */
   readonly state: DeploymentState;
-  /** model_info.max_input_tokens, for the pre-call context-window check; -1 when not set. */
+  /**
+   * model_info.max_input_tokens, else the model's context window from the pricing data, for the
+   * pre-call context-window check (router_settings.enable_pre_call_checks); -1 when unknown.
+   */
   readonly maxInputTokens: number;
   /** The provider's adapter (src/providers/registry.ts); null for an OpenAI-compatible provider. */
   readonly adapter: ProviderAdapter | null;
@@ -69,7 +72,7 @@ export class DeploymentRuntime {
     this.pricing = deploymentPricing(spec);
     this.state = new DeploymentState(spec.id);
     const maxInput = spec.modelInfo.max_input_tokens;
-    this.maxInputTokens = typeof maxInput === 'number' && Number.isFinite(maxInput) && maxInput >= 0 ? maxInput : -1;
+    this.maxInputTokens = typeof maxInput === 'number' && Number.isFinite(maxInput) && maxInput >= 0 ? maxInput : (this.pricing.contextWindow ?? -1);
     this.group = null as unknown as DeploymentGroup;
     this.index = -1;
   }

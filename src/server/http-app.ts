@@ -21,6 +21,7 @@ import { onModels } from './models-route.js';
 import { authenticate } from './authenticate.js';
 import { readBody } from './read-body.js';
 import { onTokenCounter } from './token-counter.js';
+import { onMessagesCountTokens } from './messages-count-tokens.js';
 import { statusLine, UwsSink } from './uws-sink.js';
 
 /** What the front end needs from its thread. */
@@ -53,6 +54,7 @@ export function createHttpApp(uws: UwsModule, state: ThreadState): TemplatedApp 
     app.get(path, (res) => sendJson(res, 200, '"I\'m alive!"', state.draining));
   }
   app.post('/utils/token_counter', (res, req) => onTokenCounter(state, res, req));
+  app.post('/v1/messages/count_tokens', (res, req) => onMessagesCountTokens(state, res, req));
   app.get('/health/readiness', (res) => onReadiness(state, res));
   app.get('/health', (res, req) => onHealth(state, res, req));
   app.get('/metrics', (res) => onMetrics(state, res));

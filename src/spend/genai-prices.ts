@@ -62,13 +62,15 @@ export interface GenaiPrices {
   readonly providerId: string;
   readonly modelId: string;
   readonly variants: readonly PriceVariant[];
+  /** The model's context window in tokens (input and output together), or null when the data has none. */
+  readonly contextWindow: number | null;
 }
 
 const PROBE = Object.freeze({ input_tokens: 0, output_tokens: 0 });
 
 /**
- * The bundled prices of `model` at genai-prices provider `providerId`, or null when genai-prices
- * does not know the model (or its data for it cannot be read). Never throws.
+ * The bundled prices (and context window) of `model` at genai-prices provider `providerId`, or
+ * null when genai-prices does not know the model (or its data for it cannot be read). Never throws.
  */
 export function lookupGenaiPrices(providerId: string, model: string): GenaiPrices | null {
   let info: ModelInfo;
@@ -90,7 +92,8 @@ export function lookupGenaiPrices(providerId: string, model: string): GenaiPrice
     if (prices === null) return null;
     variants.push(Object.freeze({ window, prices }));
   }
-  return Object.freeze({ providerId: matchedProvider, modelId: info.id, variants: Object.freeze(variants) });
+  const contextWindow = typeof info.context_window === 'number' && info.context_window > 0 ? info.context_window : null;
+  return Object.freeze({ providerId: matchedProvider, modelId: info.id, variants: Object.freeze(variants), contextWindow });
 }
 
 type Constraint = NonNullable<Exclude<ModelInfo['prices'], ModelPrice>[number]['constraint']>;

@@ -29,6 +29,8 @@ export interface DeploymentPricing {
   readonly warnings: readonly string[];
   /** genai-prices provider id that wildcard models are looked up at; null unless source is `wildcard`. */
   readonly wildcardProviderId: string | null;
+  /** The model's context window from genai-prices (whatever priced it), null when unknown. */
+  readonly contextWindow: number | null;
 }
 
 /** The parts of a deployment pricing reads. */
@@ -40,7 +42,7 @@ export function deploymentPricing(d: PricedDeployment): DeploymentPricing {
   const warnings: string[] = [];
   const fields = pricingFields(d, warnings);
   const overrides = fromOverrides(fields, warnings);
-  if (overrides !== null) return pricing('model_info', 'model_info', [{ window: null, prices: overrides }], warnings);
+  if (overrides !== null) return pricing('model_info', 'model_info', [{ window: null, prices: overrides }], warnings, contextWindowOf(d));
 
   const baseModel = d.modelInfo.base_model;
   const useBase = typeof baseModel === 'string' && baseModel !== '';
@@ -54,6 +56,7 @@ export function deploymentPricing(d: PricedDeployment): DeploymentPricing {
       variants: Object.freeze([]),
       warnings: Object.freeze(warnings),
       wildcardProviderId: providerId,
+      contextWindow: null,
     });
   }
   return fromGenai(providerId, model, warnings);
@@ -108,6 +111,7 @@ function pricing(
   label: string,
   variants: readonly PriceVariant[],
   warnings: readonly string[],
+  contextWindow: number | null = null,
 ): DeploymentPricing {
   return Object.freeze({
     source,
@@ -115,13 +119,23 @@ function pricing(
     variants: Object.freeze(variants.map((v) => Object.freeze(v))),
     warnings: Object.freeze([...warnings]),
     wildcardProviderId: null,
+    contextWindow,
   });
 }
 
 function fromGenai(providerId: string, model: string, warnings: readonly string[]): DeploymentPricing {
   const found = lookupGenaiPrices(providerId, model);
   if (found === null) return pricing('unknown', `genai-prices has no ${providerId}/${model}`, [], warnings);
-  return pricing('genai-prices', `genai-prices ${found.providerId}/${found.modelId}`, found.variants, warnings);
+  return pricing('genai-prices', `genai-prices ${found.providerId}/${found.modelId}`, found.variants, warnings, found.contextWindow);
+}
+
+/** The context window genai-prices knows for a deployment priced by model_info (its model or base_model). */
+function contextWindowOf(d: PricedDeployment): number | null {
+  const baseModel = d.modelInfo.base_model;
+  const { provider, model } = typeof baseModel === 'string' && baseModel !== '' ? splitBaseModel(baseModel, d.provider) : { provider: d.provider, model: d.upstreamModel };
+  const providerId = genaiProviderId(provider);
+  if (providerId === null || model.includes('*')) return null;
+  return lookupGenaiPrices(providerId, model)?.contextWindow ?? null;
 }
 
 /** `azure/gpt-4o` → azure + gpt-4o; a base_model without a known provider prefix is the deployment provider's. */

@@ -11,6 +11,7 @@
  * ctx.reloadModels(), so the answer leaves after the gateway routes with the change.
  */
 import { randomUUID } from 'node:crypto';
+import { deploymentPricing } from '../../spend/pricing.js';
 import { isPlainObject } from '../../config/fields.js';
 import type { ModelDeployment } from '../../config/types.js';
 import { GatewayError } from '../../errors.js';
@@ -55,6 +56,17 @@ function modelView(record: ModelRecord, params: JsonObject | null): JsonObject {
     litellm_params: params === null ? null : maskLitellmParams(params),
     model_info: { ...record.model_info, id: record.model_id, db_model: true },
   };
+}
+
+/**
+ * What the gateway knows of a deployment's model without model_info: its provider and, from the
+ * pricing data (genai-prices), its context window. model_info's own fields win over these.
+ */
+function knownCapabilities(d: ModelDeployment): JsonObject {
+  const known: JsonObject = { litellm_provider: d.provider };
+  const contextWindow = deploymentPricing(d).contextWindow;
+  if (contextWindow !== null) known.max_input_tokens = contextWindow;
+  return known;
 }
 
 function boxOf(ctx: AdminContext): SecretBox {
@@ -213,7 +225,7 @@ async function modelInfo(ctx: AdminContext): Promise<unknown> {
   const data: JsonObject[] = fileDeployments(ctx.config).map((d) => ({
     model_name: d.modelName,
     litellm_params: maskLitellmParams(d.litellmParams as JsonObject),
-    model_info: { ...d.modelInfo, id: d.id, db_model: false },
+    model_info: { ...knownCapabilities(d), ...d.modelInfo, id: d.id, db_model: false },
   }));
   for (const record of await ctx.store.models.all()) {
     const view = modelView(record, decrypted(record, box));

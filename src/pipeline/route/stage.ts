@@ -13,6 +13,7 @@
 import { GatewayError } from '../../errors.js';
 import { StageStatus, type RequestContext, type Stage } from '../context.js';
 import { jsonStringContents, type DeploymentRuntime } from '../runtime.js';
+import { Wire, wireFor } from '../upstream/translate.js';
 
 export function createRouteStage(random: () => number = Math.random): Stage {
   return function route(ctx: RequestContext): StageStatus {
@@ -60,7 +61,7 @@ export function upstreamBody(ctx: RequestContext, deployment: DeploymentRuntime)
   const body = ctx.body.subarray(0, ctx.bodyLength);
   ctx.usageInjected = false;
   // A translated call makes its body from the canonical request at each attempt (translate.ts).
-  if (ctx.route.client.wire !== deployment.wire || (deployment.adapter !== null && deployment.adapter.passthrough === undefined)) return body;
+  if (wireFor(ctx, deployment) === Wire.Translated) return body;
   const edits: Edit[] = [];
   const replacement = deployment.upstreamModelJson ?? jsonStringContents(ctx.upstreamModel);
   const start = ctx.modelStart;
@@ -69,7 +70,7 @@ export function upstreamBody(ctx: RequestContext, deployment: DeploymentRuntime)
     edits.push({ start, end, bytes: replacement });
   }
   // Anthropic streams always carry usage (message_start, message_delta): nothing to ask for.
-  if (ctx.stream && !ctx.clientWantsUsage && deployment.wire === 'openai') {
+  if (ctx.stream && !ctx.clientWantsUsage && ctx.route.client.wire === 'openai') {
     ctx.usageInjected = true;
     edits.push(includeUsageEdit(ctx, body));
   }

@@ -12,6 +12,7 @@
  *
  * src/providers/types.ts and src/frontdoor/types.ts are the contracts on either side.
  */
+import os from 'node:os';
 import { GatewayError } from '../../errors.js';
 import type { ChunkEncoder } from '../../frontdoor/types.js';
 import { OpenAIChunkDecoder, openaiChatBody, openaiChatResponse, openaiErrorInfo } from '../../providers/openai-compatible/translation.js';
@@ -21,6 +22,7 @@ import type {
   OpenAIChatCompletion,
   OpenAIChatRequest,
   OpenAIEmbeddingRequest,
+  OpenAIEmbeddingResponse,
   OpenAIUsage,
   UpstreamErrorInfo,
   UpstreamRequest,
@@ -41,7 +43,9 @@ export const enum Wire {
 }
 
 export function wireFor(ctx: RequestContext, deployment: DeploymentRuntime): Wire {
-  if (ctx.route.client.wire !== deployment.wire) return Wire.Translated;
+  const client = ctx.route.client.wire;
+  if (client === 'openai-responses') return deployment.adapter === null && deployment.spec.provider === 'openai' ? Wire.Direct : Wire.Translated;
+  if (client !== deployment.wire) return Wire.Translated;
   if (deployment.adapter === null) return Wire.Direct;
   return deployment.adapter.passthrough !== undefined ? Wire.Passthrough : Wire.Translated;
 }
@@ -121,10 +125,26 @@ export function translateAnswer(ctx: RequestContext, deployment: DeploymentRunti
   const target = targetOf(ctx, deployment);
   if (ctx.route.kind === 'embeddings') {
     const response = adapter!.embeddings!.response(body, target);
-    return { body: JSON.stringify(response), usage: usageFromOpenAI(response.usage) };
+    const canonical = canonicalRequests.get(ctx) as OpenAIEmbeddingRequest | undefined;
+    const text = canonical?.encoding_format === 'base64' ? base64Embeddings(response) : JSON.stringify(response);
+    return { body: text, usage: usageFromOpenAI(response.usage) };
   }
   const completion: OpenAIChatCompletion = adapter !== null && adapter.chat !== null ? adapter.chat.response(body, target) : openaiChatResponse(body);
   return { body: ctx.route.client.chatResponse(completion), usage: usageFromOpenAI(completion.usage) };
+}
+
+/**
+ * The answer with each vector as OpenAI sends it for `encoding_format: "base64"` (the openai SDK's
+ * default): the float32 values, little-endian, base64-encoded.
+ */
+function base64Embeddings(response: OpenAIEmbeddingResponse): string {
+  const data = response.data.map((item) => {
+    const floats = Float32Array.from(item.embedding);
+    const bytes = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
+    if (os.endianness() === 'BE') bytes.swap32();
+    return { ...item, embedding: bytes.toString('base64') };
+  });
+  return JSON.stringify({ ...response, data });
 }
 
 /** Longest streamed text kept for counting a stream's tokens when the provider reports no usage. */
