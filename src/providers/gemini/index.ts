@@ -1,4 +1,44 @@
-/** The gemini adapter (not written yet: null keeps the provider on the pending list). */
-import type { ProviderAdapter } from '../types.js';
+/**
+ * The `gemini` provider: Google AI Studio's Gemini API (https://ai.google.dev/api).
+ *
+ * Chat goes to `POST /v1beta/models/{model}:generateContent` (`:streamGenerateContent?alt=sse`
+ * when streamed), embeddings to `:batchEmbedContents`; the deployment's api_key travels in
+ * `x-goog-api-key`. The translations live beside this file; Vertex AI's Google models reuse them
+ * with other paths and auth (src/providers/vertex_ai/).
+ */
+import type { OpenAIChatRequest, ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
+import { geminiEmbeddings } from './embeddings.js';
+import { googleErrorInfo, rawErrorInfo } from './errors.js';
+import { API_KEY_HEADER, apiKeyCredential, headerBlock, jsonBody, underApiBase } from './http.js';
+import { geminiApiPath, geminiChatBody, generateMethod } from './request.js';
+import { geminiCompletion } from './response.js';
+import { GeminiChunkDecoder } from './stream.js';
 
-export const adapter: ProviderAdapter | null = null;
+function chatRequest(req: OpenAIChatRequest, target: UpstreamTarget): UpstreamRequest {
+  return {
+    path: underApiBase(target, geminiApiPath(target.upstreamModel, generateMethod(target.stream))),
+    headerBlock: headerBlock(target, apiKeyCredential(target)),
+    body: jsonBody(geminiChatBody(req, target, 'gemini')),
+  };
+}
+
+export const adapter: ProviderAdapter = Object.freeze<ProviderAdapter>({
+  prefix: 'gemini',
+  aliases: Object.freeze([]),
+  wire: 'other',
+  defaultApiBase: 'https://generativelanguage.googleapis.com',
+  apiBaseSuffix: '',
+  apiBaseEnv: Object.freeze(['GEMINI_API_BASE']),
+  apiKeyEnv: Object.freeze(['GEMINI_API_KEY', 'GOOGLE_API_KEY']),
+  keyRequired: true,
+  authHeader: API_KEY_HEADER,
+  authScheme: '',
+  wellKnownModels: Object.freeze(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-embedding-001']),
+  chat: {
+    request: chatRequest,
+    response: (body, target) => geminiCompletion(body, target.upstreamModel),
+    stream: (target) => new GeminiChunkDecoder(target.upstreamModel),
+  },
+  embeddings: geminiEmbeddings,
+  errorInfo: (status, body) => googleErrorInfo(body) ?? rawErrorInfo(status, body, 'Gemini'),
+});
