@@ -159,6 +159,24 @@ export interface OpenAIEmbeddingResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
+export interface OpenAIImageRequest {
+  model: string;
+  prompt: string;
+  n?: number | null;
+  size?: string | null;
+  quality?: string | null;
+  /** `url` or `b64_json`; translated providers answer with b64_json only unless they host images. */
+  response_format?: 'url' | 'b64_json' | null;
+  style?: string | null;
+  user?: string | null;
+  [key: string]: unknown;
+}
+
+export interface OpenAIImageResponse {
+  created: number;
+  data: { url?: string; b64_json?: string; revised_prompt?: string }[];
+}
+
 // ---- the adapter contract ----
 
 /** What an adapter knows about the call it translates. */
@@ -200,6 +218,12 @@ export interface ChatTranslation {
 export interface EmbeddingsTranslation {
   request(req: OpenAIEmbeddingRequest, target: UpstreamTarget): UpstreamRequest | Promise<UpstreamRequest>;
   response(body: Buffer, target: UpstreamTarget): OpenAIEmbeddingResponse;
+}
+
+/** Image generation (/v1/images/generations). */
+export interface ImagesTranslation {
+  request(req: OpenAIImageRequest, target: UpstreamTarget): UpstreamRequest | Promise<UpstreamRequest>;
+  response(body: Buffer, target: UpstreamTarget): OpenAIImageResponse;
 }
 
 /** An upstream error answer, read: what goes into the client's error envelope and what the router classifies by. */
@@ -249,6 +273,8 @@ export interface ProviderAdapter extends ProviderEndpoint {
   passthrough?(upstreamPath: string, target: UpstreamTarget): { path: string; headerBlock: string } | Promise<{ path: string; headerBlock: string }>;
   readonly chat: ChatTranslation | null;
   readonly embeddings: EmbeddingsTranslation | null;
+  /** Image generation; absent or null when the provider has none (or its API is OpenAI's: wire 'openai'). */
+  readonly images?: ImagesTranslation | null;
   /** Reads an error answer (status ≥ 400) of this provider. */
   errorInfo(status: number, body: Buffer): UpstreamErrorInfo;
 }

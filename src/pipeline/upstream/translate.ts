@@ -23,6 +23,7 @@ import type {
   OpenAIChatRequest,
   OpenAIEmbeddingRequest,
   OpenAIEmbeddingResponse,
+  OpenAIImageRequest,
   OpenAIUsage,
   UpstreamErrorInfo,
   UpstreamRequest,
@@ -51,13 +52,14 @@ export function wireFor(ctx: RequestContext, deployment: DeploymentRuntime): Wir
 }
 
 /** The canonical request of a translated call, parsed once per request and kept for every attempt. */
-const canonicalRequests = new WeakMap<RequestContext, OpenAIChatRequest | OpenAIEmbeddingRequest>();
+const canonicalRequests = new WeakMap<RequestContext, OpenAIChatRequest | OpenAIEmbeddingRequest | OpenAIImageRequest>();
 
-function canonicalOf(ctx: RequestContext): OpenAIChatRequest | OpenAIEmbeddingRequest {
+function canonicalOf(ctx: RequestContext): OpenAIChatRequest | OpenAIEmbeddingRequest | OpenAIImageRequest {
   let canonical = canonicalRequests.get(ctx);
   if (canonical === undefined) {
     const body = ctx.body.subarray(0, ctx.bodyLength);
-    canonical = ctx.route.kind === 'chat' ? ctx.route.client.chatRequest(body) : (JSON.parse(body.toString('utf8')) as OpenAIEmbeddingRequest);
+    // Embeddings and images are only OpenAI-format routes: their canonical request is the body.
+    canonical = ctx.route.kind === 'chat' ? ctx.route.client.chatRequest(body) : (JSON.parse(body.toString('utf8')) as OpenAIEmbeddingRequest | OpenAIImageRequest);
     canonicalRequests.set(ctx, canonical);
   }
   return canonical;
@@ -89,6 +91,17 @@ export function prepareRequest(ctx: RequestContext, deployment: DeploymentRuntim
       throw new GatewayError('unsupported_param', `Provider '${deployment.spec.provider}' (deployment ${deployment.spec.id}) does not serve embeddings.`);
     }
     return embeddings.request({ ...(canonical as OpenAIEmbeddingRequest), model: ctx.upstreamModel }, target);
+  }
+  if (route.kind === 'images') {
+    const images = adapter?.images ?? null;
+    if (images === null) {
+      throw new GatewayError('unsupported_param', `Provider '${deployment.spec.provider}' (deployment ${deployment.spec.id}) does not generate images.`);
+    }
+    const request = canonical as OpenAIImageRequest;
+    if (typeof request.prompt !== 'string' || request.prompt === '') {
+      throw new GatewayError('invalid_body', 'Missing required parameter: prompt (a string).', { param: 'prompt' });
+    }
+    return images.request({ ...request, model: ctx.upstreamModel }, target);
   }
   const request = { ...(canonical as OpenAIChatRequest), model: ctx.upstreamModel };
   if (adapter !== null && adapter.chat !== null) return adapter.chat.request(request, target);
@@ -129,6 +142,7 @@ export function translateAnswer(ctx: RequestContext, deployment: DeploymentRunti
     const text = canonical?.encoding_format === 'base64' ? base64Embeddings(response) : JSON.stringify(response);
     return { body: text, usage: usageFromOpenAI(response.usage) };
   }
+  if (ctx.route.kind === 'images') return { body: JSON.stringify(adapter!.images!.response(body, target)), usage: null };
   const completion: OpenAIChatCompletion = adapter !== null && adapter.chat !== null ? adapter.chat.response(body, target) : openaiChatResponse(body);
   return { body: ctx.route.client.chatResponse(completion), usage: usageFromOpenAI(completion.usage) };
 }
