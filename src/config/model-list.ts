@@ -161,7 +161,7 @@ function withCredential(raw: unknown, path: string, ctx: DeploymentContext): unk
 }
 
 interface Target {
-  /** The provider prefix as written (`ollama_chat`, not the shared table entry's `ollama`). */
+  /** The provider prefix as written (`bedrock_converse`, not its adapter's `bedrock`). */
   readonly name: string;
   readonly provider: ProviderEndpoint | ProviderAdapter;
   readonly upstreamModel: string;

@@ -5,6 +5,9 @@
  * For these the gateway forwards the request bytes unchanged (only `model` is rewritten), so all a
  * provider needs is where to send them and how to present the credential. The environment
  * variable names are LiteLLM's, so an existing LiteLLM deployment's environment works unchanged.
+ *
+ * Ollama is not here although it serves an OpenAI-compatible API: LiteLLM's `ollama` and
+ * `ollama_chat` call its native API, which the ollama adapter speaks (src/providers/ollama/).
  */
 
 export interface OpenAICompatibleProvider {
@@ -17,8 +20,8 @@ export interface OpenAICompatibleProvider {
    */
   readonly defaultApiBase: string | null;
   /**
-   * Path a written `api_base` must end with; appended when missing. Ollama's LiteLLM configs give
-   * the server root (`http://localhost:11434`) while its OpenAI API lives under `/v1`.
+   * Path a written `api_base` must end with; appended when missing (normalizeApiBase). No table
+   * entry needs one today; the field is shared with provider adapters (ProviderEndpoint).
    */
   readonly apiBaseSuffix: string;
   /** Environment variables that override the default base, first match wins. */
@@ -40,7 +43,6 @@ interface ProviderSpec {
   readonly apiBaseEnv?: readonly string[];
   readonly apiKeyEnv?: readonly string[];
   readonly keyRequired?: boolean;
-  readonly apiBaseSuffix?: string;
   readonly wellKnownModels?: readonly string[];
 }
 
@@ -49,7 +51,7 @@ function provider(prefix: string, spec: ProviderSpec): OpenAICompatibleProvider 
   return Object.freeze({
     prefix,
     defaultApiBase: spec.defaultApiBase,
-    apiBaseSuffix: spec.apiBaseSuffix ?? '',
+    apiBaseSuffix: '',
     apiBaseEnv: Object.freeze([...(spec.apiBaseEnv ?? [])]),
     apiKeyEnv: Object.freeze([...(spec.apiKeyEnv ?? [])]),
     keyRequired: spec.keyRequired ?? true,
@@ -58,14 +60,6 @@ function provider(prefix: string, spec: ProviderSpec): OpenAICompatibleProvider 
     wellKnownModels: Object.freeze([...(spec.wellKnownModels ?? [])]),
   });
 }
-
-const OLLAMA: ProviderSpec = {
-  defaultApiBase: 'http://localhost:11434/v1',
-  apiBaseSuffix: '/v1',
-  apiBaseEnv: ['OLLAMA_API_BASE'],
-  apiKeyEnv: ['OLLAMA_API_KEY'],
-  keyRequired: false,
-};
 
 /** Providers that need a base URL from the config and nothing else. */
 const CUSTOM_ENDPOINT: ProviderSpec = { defaultApiBase: null, keyRequired: false };
@@ -161,8 +155,6 @@ const PROVIDERS: readonly OpenAICompatibleProvider[] = [
     apiKeyEnv: ['LM_STUDIO_API_KEY'],
     keyRequired: false,
   }),
-  provider('ollama', OLLAMA),
-  provider('ollama_chat', OLLAMA),
   provider('openai_compatible', CUSTOM_ENDPOINT),
   provider('custom_openai', CUSTOM_ENDPOINT),
 ];

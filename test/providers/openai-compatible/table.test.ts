@@ -36,12 +36,10 @@ test('documented endpoints of the hosted providers', () => {
 
 test('local and custom endpoints need no key; some need a base from the config', () => {
   assert.equal(lookupOpenAICompatible('lm_studio')?.defaultApiBase, 'http://localhost:1234/v1');
-  assert.equal(lookupOpenAICompatible('ollama')?.defaultApiBase, 'http://localhost:11434/v1');
-  assert.equal(lookupOpenAICompatible('ollama_chat')?.defaultApiBase, 'http://localhost:11434/v1');
   for (const prefix of ['hosted_vllm', 'openai_compatible', 'custom_openai']) {
     assert.equal(lookupOpenAICompatible(prefix)?.defaultApiBase, null, prefix);
   }
-  for (const prefix of ['hosted_vllm', 'lm_studio', 'ollama', 'ollama_chat', 'openai_compatible', 'custom_openai']) {
+  for (const prefix of ['hosted_vllm', 'lm_studio', 'openai_compatible', 'custom_openai']) {
     assert.equal(lookupOpenAICompatible(prefix)?.keyRequired, false, prefix);
   }
 });
@@ -64,15 +62,19 @@ test('every entry is well formed', () => {
 test('unknown and translated providers are not in the table', () => {
   assert.equal(lookupOpenAICompatible('anthropic'), undefined);
   assert.equal(lookupOpenAICompatible('nope'), undefined);
+  // LiteLLM's ollama providers call Ollama's native API: the ollama adapter serves them.
+  assert.equal(lookupOpenAICompatible('ollama'), undefined);
+  assert.equal(lookupOpenAICompatible('ollama_chat'), undefined);
 });
 
 test('normalizeApiBase strips trailing slashes and adds a required suffix once', () => {
-  const ollama = lookupOpenAICompatible('ollama');
+  const withSuffix = { apiBaseSuffix: '/v1' };
   const openai = lookupOpenAICompatible('openai');
-  assert.ok(ollama && openai);
-  assert.equal(normalizeApiBase(ollama, 'http://h:11434/'), 'http://h:11434/v1');
-  assert.equal(normalizeApiBase(ollama, 'http://h:11434/v1/'), 'http://h:11434/v1');
+  assert.ok(openai);
+  assert.equal(normalizeApiBase(withSuffix, 'http://h:8000/'), 'http://h:8000/v1');
+  assert.equal(normalizeApiBase(withSuffix, 'http://h:8000/v1/'), 'http://h:8000/v1');
   assert.equal(normalizeApiBase(openai, 'https://proxy.example/openai//'), 'https://proxy.example/openai');
+  for (const p of OPENAI_COMPATIBLE_PROVIDERS) assert.equal(p.apiBaseSuffix, '', p.prefix);
 });
 
 test('firstEnv takes the first non-empty variable', () => {
