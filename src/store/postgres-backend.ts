@@ -61,10 +61,22 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
   const gate = new WorkGate();
   const pooled = wrap(pool);
 
+  // pg-pool listens for errors only on idle connections. A checked-out connection that drops
+  // (the server killed mid-transaction) emits 'error' with no listener, which would end the
+  // process; the query in progress fails anyway and release(broken) discards the connection.
+  const ignoreDroppedConnection = (): void => undefined;
+
   async function checkout(): Promise<pg.PoolClient> {
-    return pool.connect().catch((error: unknown) => {
+    const connection = await pool.connect().catch((error: unknown) => {
       throw translateError(error);
     });
+    connection.on('error', ignoreDroppedConnection);
+    return connection;
+  }
+
+  function checkin(connection: pg.PoolClient, broken: Error | undefined): void {
+    connection.off('error', ignoreDroppedConnection);
+    connection.release(broken);
   }
 
   return {
@@ -87,7 +99,7 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
         });
         throw error;
       } finally {
-        connection.release(broken);
+        checkin(connection, broken);
       }
     }),
     session: (work) => gate.run(async () => {
@@ -100,7 +112,7 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
         broken = error instanceof Error ? error : new Error(String(error));
         throw error;
       } finally {
-        connection.release(broken);
+        checkin(connection, broken);
       }
     }),
     async close(): Promise<void> {

@@ -33,6 +33,8 @@ export interface TestStoreOptions {
   readonly pgliteDir?: string;
   /** Leave the schema in place on stop (for restart tests). */
   readonly keep?: boolean;
+  /** PostgreSQL server to use instead of `postgresUrl()` (a test's own server: its schema is not dropped on stop). */
+  readonly databaseUrl?: string;
 }
 
 export async function startTestGateway(yaml: string, options: { threads?: number; store?: TestStoreOptions } = {}): Promise<TestGateway> {
@@ -47,7 +49,7 @@ export async function startTestGateway(yaml: string, options: { threads?: number
   const control =
     store === undefined
       ? null
-      : await ControlService.open({ config, dataDir: dir, env: process.env, log, schema, databaseUrl: store.backend === 'postgres' ? postgresUrl() : null, pgliteDir: store.pgliteDir ?? 'memory://', pgliteInitialDataDir: store.backend === 'pglite' ? await pgliteTemplate() : undefined, rotationIntervalMs: 500 });
+      : await ControlService.open({ config, dataDir: dir, env: process.env, log, schema, databaseUrl: store.backend === 'postgres' ? (store.databaseUrl ?? postgresUrl()) : null, pgliteDir: store.pgliteDir ?? 'memory://', pgliteInitialDataDir: store.backend === 'pglite' ? await pgliteTemplate() : undefined, rotationIntervalMs: 500 });
   const gateway = await Gateway.start({ config, host: '127.0.0.1', port: 0, threads: options.threads ?? 2, version: 'test', log, control });
   return {
     gateway,
@@ -57,7 +59,7 @@ export async function startTestGateway(yaml: string, options: { threads?: number
     control,
     async stop(drainTimeoutMs = 2000) {
       await gateway.stop(drainTimeoutMs);
-      if (schema !== undefined && store?.keep !== true) await dropSchema(schema);
+      if (schema !== undefined && store?.keep !== true && store?.databaseUrl === undefined) await dropSchema(schema);
       rmSync(dir, { recursive: true, force: true });
     },
   };
