@@ -81,11 +81,13 @@ const nginx: Contender = {
 const AILB_CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
 /** The gateway's config: one model group on the upstream, a master key, nothing reloading. */
-export function ailbConfig(upstreamPort: number, countPromptTokens = true, deployments = 1, spendLogs = false): string {
+export function ailbConfig(upstreamPort: number, countPromptTokens = true, deployments = 1, spendLogs = false, provider: 'openai' | 'anthropic' = 'openai'): string {
   // Several deployments of one model group (ids set: identical entries would share a derived id):
-  // the router picks among them (simple-shuffle).
+  // the router picks among them (simple-shuffle). An anthropic deployment translates every call
+  // (OpenAI chat in, Anthropic Messages upstream, chat.completion back).
+  const apiBase = provider === 'openai' ? `http://127.0.0.1:${upstreamPort}/v1` : `http://127.0.0.1:${upstreamPort}`;
   const entry = (i: number) => `  - model_name: ${MODEL}
-    litellm_params: { model: openai/${MODEL}, api_base: "http://127.0.0.1:${upstreamPort}/v1", api_key: ${UPSTREAM_KEY} }
+    litellm_params: { model: ${provider}/${MODEL}, api_base: "${apiBase}", api_key: ${UPSTREAM_KEY} }
     model_info: { id: bench-${i}, input_cost_per_token: 0.0000025, output_cost_per_token: 0.00001 }
 `;
   return `model_list:
@@ -115,10 +117,12 @@ interface AilbVariant {
   readonly keyFields?: Record<string, unknown>;
   /** Write a spend-log row per request (off elsewhere: see README, "AILB config"). */
   readonly spendLogs?: boolean;
+  /** The deployments' provider: anthropic measures the translating path. */
+  readonly provider?: 'openai' | 'anthropic';
 }
 
 /** AILB with one thread, in one of the variants above. */
-function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' | 'ailb-full', label: string, variant: AilbVariant): Contender {
+function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' | 'ailb-full' | 'ailb-anthropic', label: string, variant: AilbVariant): Contender {
   const key = variant.virtualKey ? (variant.keyFields === undefined ? VIRTUAL_KEY : FULL_KEY) : MASTER_KEY;
   return {
     name,
@@ -129,7 +133,7 @@ function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' |
     async start(env) {
       const port = await freePort();
       const configPath = path.join(env.workDir, 'config.yaml');
-      writeFileSync(configPath, ailbConfig(env.upstreamPort, variant.countPromptTokens, variant.deployments, variant.spendLogs ?? false));
+      writeFileSync(configPath, ailbConfig(env.upstreamPort, variant.countPromptTokens, variant.deployments, variant.spendLogs ?? false, variant.provider ?? 'openai'));
       const dataDir = SHARED_DATA_DIR;
       mkdirSync(dataDir, { recursive: true });
       const child = spawnChild(
@@ -178,6 +182,13 @@ const ailbFull = ailbContender('ailb-full', 'AILB --threads 1, every feature (vi
   spendLogs: true,
 });
 
+const ailbAnthropic = ailbContender('ailb-anthropic', 'AILB --threads 1, translated (OpenAI chat in, Anthropic upstream)', {
+  countPromptTokens: true,
+  virtualKey: false,
+  deployments: 1,
+  provider: 'anthropic',
+});
+
 const PORTKEY_DIR = path.join(REPO_ROOT, 'node_modules', '@portkey-ai', 'gateway');
 const PORTKEY_BIN = path.join(PORTKEY_DIR, 'build', 'start-server.js');
 
@@ -213,5 +224,6 @@ export const CONTENDERS: Record<ContenderName, Contender> = {
   'ailb-vkey': ailbVirtualKey,
   'ailb-10': ailbTen,
   'ailb-full': ailbFull,
+  'ailb-anthropic': ailbAnthropic,
   portkey,
 };

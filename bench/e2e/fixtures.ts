@@ -8,6 +8,8 @@ export const MODEL = 'bench-model';
 export const MASTER_KEY = 'sk-bench-master';
 export const UPSTREAM_KEY = 'sk-upstream';
 export const CHAT_PATH = '/v1/chat/completions';
+/** Where an Anthropic-format upstream answers (the translating contender's upstream). */
+export const MESSAGES_PATH = '/v1/messages';
 
 export const REQUEST_BODY = JSON.stringify({
   model: MODEL,
@@ -63,6 +65,25 @@ export const RESPONSE_BODY = JSON.stringify({
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   },
+});
+
+/** The same answer as RESPONSE_BODY in Anthropic's Messages format, for the translating contender. */
+export const ANTHROPIC_RESPONSE_BODY = JSON.stringify({
+  id: 'msg_bench0001',
+  type: 'message',
+  role: 'assistant',
+  model: MODEL,
+  content: [
+    {
+      type: 'text',
+      text:
+        'Done: the first book ships today, the second when it arrives. It is the paperback; ' +
+        'the hardcover costs 6.50 more.',
+    },
+  ],
+  stop_reason: 'end_turn',
+  stop_sequence: null,
+  usage: { input_tokens: 231, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 46 },
 });
 
 /** True when `body` is a chat.completion answer (a proxy may rewrite fields, but not the shape). */

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnChild, waitReady, type Child } from './children.js';
-import { CHAT_PATH } from './fixtures.js';
+import { ANTHROPIC_RESPONSE_BODY, CHAT_PATH, MESSAGES_PATH } from './fixtures.js';
 
 const CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx', '/usr/bin/nginx'];
 
@@ -60,6 +60,10 @@ ${httpHead(prefix)}  server {
     location = ${CHAT_PATH} {
       default_type application/json;
       return 200 ${nginxLiteral(responseBody)};
+    }
+    location = ${MESSAGES_PATH} {
+      default_type application/json;
+      return 200 ${nginxLiteral(ANTHROPIC_RESPONSE_BODY)};
     }
     location / { return 404; }
   }

@@ -1,11 +1,12 @@
 /**
  * Zero-delay upstream for machines without nginx: answers POST /v1/chat/completions with the fixed
- * completion as soon as the request body has arrived, on native uWS.
+ * completion (and POST /v1/messages with the same answer in Anthropic's format) as soon as the
+ * request body has arrived, on native uWS.
  *
  * Usage (run by the benchmark as a child): node dist/bench/e2e/uws-upstream.js PORT
  */
 import { loadUws } from '../../src/server/uws.js';
-import { CHAT_PATH, RESPONSE_BODY } from './fixtures.js';
+import { ANTHROPIC_RESPONSE_BODY, CHAT_PATH, MESSAGES_PATH, RESPONSE_BODY } from './fixtures.js';
 
 const port = Number(process.argv[2]);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -16,22 +17,27 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 const uws = loadUws();
 const body = Buffer.from(RESPONSE_BODY);
 
-uws
-  .App()
-  .post(CHAT_PATH, (res) => {
+/** Answers with `answer` once the request body has fully arrived, as a real upstream would. */
+function answerWith(answer: Buffer) {
+  return (res: import('uWebSockets.js').HttpResponse) => {
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
     });
-    // The body is discarded, but the answer waits for its last chunk, as a real upstream would.
     res.onData((_chunk, isLast) => {
       if (!isLast || aborted) return;
       res.cork(() => {
         res.writeHeader('content-type', 'application/json');
-        res.end(body);
+        res.end(answer);
       });
     });
-  })
+  };
+}
+
+uws
+  .App()
+  .post(CHAT_PATH, answerWith(body))
+  .post(MESSAGES_PATH, answerWith(Buffer.from(ANTHROPIC_RESPONSE_BODY)))
   .any('/*', (res) => {
     res.cork(() => res.writeStatus('404 Not Found').end());
   })

@@ -41,13 +41,32 @@ export function anthropicHeaderBlock(deployment: ModelDeployment): string {
   return block;
 }
 
+interface Endpoint {
+  readonly messagesPath: string;
+  readonly countTokensPath: string;
+  readonly headerBlock: string;
+}
+
+/** Path and headers depend on the deployment only: made once per deployment (config generation). */
+const endpoints = new WeakMap<ModelDeployment, Endpoint>();
+
+function endpointOf(deployment: ModelDeployment): Endpoint {
+  let endpoint = endpoints.get(deployment);
+  if (endpoint === undefined) {
+    endpoint = {
+      messagesPath: anthropicPath(deployment.apiBase, MESSAGES_PATH),
+      countTokensPath: anthropicPath(deployment.apiBase, COUNT_TOKENS_PATH),
+      headerBlock: anthropicHeaderBlock(deployment),
+    };
+    endpoints.set(deployment, endpoint);
+  }
+  return endpoint;
+}
+
 function chatRequest(req: Parameters<typeof anthropicMessagesBody>[0], target: UpstreamTarget): UpstreamRequest {
   const body = anthropicMessagesBody(req, target, { includeModel: true });
-  return {
-    path: anthropicPath(target.deployment.apiBase, MESSAGES_PATH),
-    headerBlock: anthropicHeaderBlock(target.deployment),
-    body: Buffer.from(JSON.stringify(body)),
-  };
+  const endpoint = endpointOf(target.deployment);
+  return { path: endpoint.messagesPath, headerBlock: endpoint.headerBlock, body: Buffer.from(JSON.stringify(body)) };
 }
 
 export const adapter: ProviderAdapter = Object.freeze({
@@ -63,8 +82,8 @@ export const adapter: ProviderAdapter = Object.freeze({
   authScheme: '',
   wellKnownModels: Object.freeze(['claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1']),
   passthrough(upstreamPath: string, target: UpstreamTarget) {
-    const route = upstreamPath.endsWith('/count_tokens') ? COUNT_TOKENS_PATH : MESSAGES_PATH;
-    return { path: anthropicPath(target.deployment.apiBase, route), headerBlock: anthropicHeaderBlock(target.deployment) };
+    const endpoint = endpointOf(target.deployment);
+    return { path: upstreamPath.endsWith('/count_tokens') ? endpoint.countTokensPath : endpoint.messagesPath, headerBlock: endpoint.headerBlock };
   },
   chat: Object.freeze({
     request: chatRequest,

@@ -92,9 +92,10 @@ export function anthropicMessagesBody(req: OpenAIChatRequest, target: UpstreamTa
 /** Refuses (or, with drop_params, ignores) the OpenAI parameters Anthropic has no counterpart for. */
 function checkUnsupported(req: OpenAIChatRequest, dropParams: boolean): void {
   if (dropParams) return;
-  for (const [name, value] of Object.entries(req)) {
-    if (!UNSUPPORTED.has(name) || value === null || value === undefined) continue;
-    if (value === UNSUPPORTED.get(name)) continue;
+  // By the short list of names, not the request's keys: no allocation per request.
+  for (const [name, harmless] of UNSUPPORTED) {
+    const value = req[name];
+    if (value === null || value === undefined || value === harmless) continue;
     throw new GatewayError('unsupported_param', `anthropic does not support the parameter '${name}'; set drop_params: true to leave it out`, { param: name });
   }
 }
