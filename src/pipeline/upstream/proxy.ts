@@ -705,7 +705,9 @@ class UpstreamCall implements ExchangeHandler {
   private moveTo(deployment: DeploymentRuntime, publicName: string, delayMs: number): void {
     const ctx = this.ctx;
     const upstreamModel = deployment.upstreamModelFor(publicName);
-    const newBody = deployment.group !== ctx.deployment!.group || upstreamModel !== ctx.upstreamModel || ctx.upstreamBody === null;
+    const previous = ctx.deployment!;
+    // Another group, model name or provider (a group may mix providers: another wire, another body).
+    const newBody = deployment.group !== previous.group || upstreamModel !== ctx.upstreamModel || ctx.upstreamBody === null || deployment.adapter !== previous.adapter;
     ctx.deployment = deployment;
     this.publicName = publicName;
     if (newBody) {
