@@ -4,11 +4,12 @@
  */
 import { anthropicClientFormat } from '../frontdoor/anthropic/index.js';
 import { openaiClientFormat } from '../frontdoor/openai/index.js';
+import { responsesClientFormat } from '../frontdoor/responses/index.js';
 import type { ClientFormat } from '../frontdoor/types.js';
 
 export interface InferenceRoute {
   /** Label used in metrics and logs. */
-  readonly name: 'chat_completions' | 'completions' | 'embeddings' | 'messages' | 'image_generation';
+  readonly name: 'chat_completions' | 'completions' | 'embeddings' | 'messages' | 'responses' | 'image_generation';
   /** What the route does, whatever the client's format: chat (OpenAI chat, Anthropic messages), legacy completions, embeddings, images. */
   readonly kind: 'chat' | 'completions' | 'embeddings' | 'images';
   /** Paths the gateway answers on. */
@@ -27,4 +28,5 @@ export const INFERENCE_ROUTES: readonly InferenceRoute[] = [
   { name: 'embeddings', kind: 'embeddings', paths: ['/v1/embeddings', '/embeddings'], upstreamPath: '/embeddings', canStream: false, client: openaiClientFormat },
   { name: 'image_generation', kind: 'images', paths: ['/v1/images/generations', '/images/generations'], upstreamPath: '/images/generations', canStream: false, client: openaiClientFormat },
   { name: 'messages', kind: 'chat', paths: ['/v1/messages'], upstreamPath: '/v1/messages', canStream: true, client: anthropicClientFormat },
+  { name: 'responses', kind: 'chat', paths: ['/v1/responses', '/responses'], upstreamPath: '/responses', canStream: true, client: responsesClientFormat },
 ];

@@ -62,6 +62,7 @@ export const CALL_TYPES: Readonly<Record<InferenceRoute['name'], string>> = {
   completions: 'atext_completion',
   embeddings: 'aembedding',
   messages: 'anthropic_messages',
+  responses: 'aresponses',
   image_generation: 'aimage_generation',
 };
 

@@ -48,7 +48,8 @@ export function createParseStage(): Stage {
     else if (scan.kind(ScanField.MaxCompletionTokens) === JsonKind.Number) ctx.maxTokens = scan.numberValue(body, ScanField.MaxCompletionTokens) ?? -1;
     const userKind = scan.kind(ScanField.User);
     if (userKind === JsonKind.String || userKind === JsonKind.StringEscaped) ctx.endUser = scan.stringValue(body, ScanField.User)!;
-    if (ctx.route.kind === 'chat') {
+    // A Responses API body has `input` instead (its client format reads and checks it).
+    if (ctx.route.kind === 'chat' && ctx.route.client.wire !== 'openai-responses') {
       const messagesKind = scan.kind(ScanField.Messages);
       if (messagesKind === JsonKind.Absent) {
         throw new GatewayError('invalid_body', 'Missing required parameter: messages.', { param: 'messages' });

@@ -14,7 +14,8 @@ import { StageStatus, type RequestContext, type Stage } from '../context.js';
 
 export function createTokensStage(): Stage {
   return function tokens(ctx: RequestContext): StageStatus {
-    if (ctx.route.kind !== 'chat' || !ctx.runtime.config.ailbSettings.countPromptTokens) return StageStatus.Continue;
+    // Chat bodies with `messages` (OpenAI chat, Anthropic messages); a Responses API body is priced by the provider's usage.
+    if (ctx.route.kind !== 'chat' || ctx.route.client.wire === 'openai-responses' || !ctx.runtime.config.ailbSettings.countPromptTokens) return StageStatus.Continue;
     const { encoding, estimate } = encodingForModel(ctx.upstreamModel);
     ctx.promptTokensEstimated = estimate;
     const body = ctx.body.subarray(0, ctx.bodyLength);
