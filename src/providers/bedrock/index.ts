@@ -14,6 +14,7 @@ import { ConverseStreamDecoder } from './chat-stream.js';
 import { embeddingRequest, embeddingResponse } from './embeddings.js';
 import { apiBaseFor, BEARER_TOKEN_ENV } from './endpoint.js';
 import { bedrockErrorInfo } from './error-info.js';
+import { bedrockImages } from './image-generation.js';
 
 export const adapter: ProviderAdapter = {
   prefix: 'bedrock',
@@ -37,5 +38,6 @@ export const adapter: ProviderAdapter = {
     request: embeddingRequest,
     response: embeddingResponse,
   },
+  images: bedrockImages,
   errorInfo: bedrockErrorInfo,
 };

@@ -9,6 +9,7 @@
 import type { OpenAIChatRequest, ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { geminiEmbeddings } from './embeddings.js';
 import { googleErrorInfo, rawErrorInfo } from './errors.js';
+import { geminiImages } from './images.js';
 import { API_KEY_HEADER, apiKeyCredential, headerBlock, jsonBody, underApiBase } from './http.js';
 import { geminiApiPath, geminiChatBody, generateMethod } from './request.js';
 import { geminiCompletion } from './response.js';
@@ -40,5 +41,6 @@ export const adapter: ProviderAdapter = Object.freeze<ProviderAdapter>({
     stream: (target) => new GeminiChunkDecoder(target.upstreamModel),
   },
   embeddings: geminiEmbeddings,
+  images: geminiImages,
   errorInfo: (status, body) => googleErrorInfo(body) ?? rawErrorInfo(status, body, 'Gemini'),
 });

@@ -26,6 +26,7 @@ import { GeminiChunkDecoder } from '../gemini/stream.js';
 import type { OpenAIChatRequest, OpenAIEmbeddingRequest, ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { vertexAuthFor } from './auth.js';
 import { predictBody, predictResponse } from './embeddings.js';
+import { vertexImages } from './images.js';
 import { publisherModelPath, vertexApiBase, vertexLocation, vertexProject } from './location.js';
 
 /** `anthropic_version` Anthropic's models on Vertex AI take in the body. */
@@ -80,5 +81,6 @@ export const adapter: ProviderAdapter = Object.freeze<ProviderAdapter>({
     stream: (target) => (isAnthropicModel(target.upstreamModel) ? anthropicChunkDecoder(target) : new GeminiChunkDecoder(target.upstreamModel)),
   },
   embeddings: { request: embeddingRequest, response: predictResponse },
+  images: vertexImages((target, method, body) => authorizedRequest(target, 'google', method, body)),
   errorInfo: (status, body) => googleErrorInfo(body) ?? rawErrorInfo(status, body, 'Vertex AI'),
 });

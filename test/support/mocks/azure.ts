@@ -1,7 +1,7 @@
 /**
  * A mock Azure OpenAI resource (https://learn.microsoft.com/azure/ai-foundry/openai/reference):
- * `POST /openai/deployments/{deployment}/chat/completions|embeddings?api-version=…` and the v1
- * API (`/openai/v1/chat/completions|embeddings`, deployment in the body's `model`), answering
+ * `POST /openai/deployments/{deployment}/chat/completions|embeddings|images/generations?api-version=…`
+ * and the v1 API (`/openai/v1/…`, deployment in the body's `model`), answering
  * OpenAI's objects with Azure's additions (prompt_filter_results, content_filter_results; a
  * stream that opens with a chunk carrying only the prompt filter results), and Azure's errors:
  * 401 without a valid `api-key` or bearer token, 404 without api-version or for an unknown
@@ -116,6 +116,7 @@ export class MockAzure {
     if (queued?.kind === 'content-filter') return sendContentFilter(res);
     if (queued?.kind === 'error') return sendError(res, queued.status, queued.code, queued.message);
     if (route.operation === 'embeddings') return sendJson(res, 200, embeddingList(json));
+    if (route.operation === 'images') return sendJson(res, 200, imageList(json));
     const toolCall = queued?.kind === 'tool-call';
     if (json.stream === true) return sendStream(res, streamChunks(json, toolCall));
     sendJson(res, 200, toolCall ? toolCallCompletion() : textCompletion());
@@ -131,11 +132,15 @@ export class MockAzure {
 /** A token the resource accepts without it being granted here (as one from `az account get-access-token`). */
 export const STATIC_AD_TOKEN = 'eyJ0eXAiOiJKV1Qi.static';
 
-function routeOf(url: URL): { deployment: string | null; operation: 'chat' | 'embeddings' } | null {
-  const scoped = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(url.pathname);
-  if (scoped !== null) return { deployment: decodeURIComponent(scoped[1]), operation: scoped[2] === 'embeddings' ? 'embeddings' : 'chat' };
-  const v1 = /^\/openai\/v1\/(chat\/completions|embeddings)$/.exec(url.pathname);
-  if (v1 !== null) return { deployment: null, operation: v1[1] === 'embeddings' ? 'embeddings' : 'chat' };
+type Operation = 'chat' | 'embeddings' | 'images';
+
+const OPERATIONS: Readonly<Record<string, Operation>> = { 'chat/completions': 'chat', embeddings: 'embeddings', 'images/generations': 'images' };
+
+function routeOf(url: URL): { deployment: string | null; operation: Operation } | null {
+  const scoped = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings|images\/generations)$/.exec(url.pathname);
+  if (scoped !== null) return { deployment: decodeURIComponent(scoped[1]), operation: OPERATIONS[scoped[2]] };
+  const v1 = /^\/openai\/v1\/(chat\/completions|embeddings|images\/generations)$/.exec(url.pathname);
+  if (v1 !== null) return { deployment: null, operation: OPERATIONS[v1[1]] };
   return null;
 }
 
@@ -200,6 +205,19 @@ function embeddingList(body: Record<string, unknown>): Record<string, unknown> {
     data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: encode([0.5, -0.25, index]) })),
     model: 'text-embedding-3-small',
     usage: { prompt_tokens: 8, total_tokens: 8 },
+  };
+}
+
+/** A 1×1 PNG, base64. */
+export const MOCK_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+/** OpenAI's image answer (DALL·E 3 on Azure: a revised prompt and the content filter results); `n` images, as b64_json or a URL. */
+function imageList(body: Record<string, unknown>): Record<string, unknown> {
+  const count = typeof body.n === 'number' ? body.n : 1;
+  const image = body.response_format === 'b64_json' ? { b64_json: MOCK_PNG_BASE64 } : { url: 'https://dalleprodsec.blob.core.windows.net/private/images/mock.png' };
+  return {
+    created: 1_733_000_002,
+    data: Array.from({ length: count }, () => ({ ...image, revised_prompt: `A picture of: ${String(body.prompt)}`, content_filter_results: SAFE, prompt_filter_results: SAFE })),
   };
 }
 

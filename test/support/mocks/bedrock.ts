@@ -1,7 +1,8 @@
 /**
  * A mock Amazon Bedrock runtime: Converse (`POST /model/{id}/converse`, JSON), ConverseStream
  * (`/converse-stream`, AWS event-stream frames made with the AWS SDK's own codec) and InvokeModel
- * (`/invoke`, Titan and Cohere embedding bodies), with Bedrock's error shape
+ * (`/invoke`: Titan and Cohere embedding bodies; Titan Image Generator / Nova Canvas and Stability
+ * AI image bodies, answered with `{images: [base64…]}`), with Bedrock's error shape
  * (`{"message"}` + `x-amzn-errortype`).
  *
  * Every request's SigV4 signature is checked as AWS checks it: the canonical request is rebuilt
@@ -165,7 +166,13 @@ export class MockBedrock {
     } catch {
       return sendError(res, 400, 'SerializationException', 'The request body is not JSON.');
     }
-    if (route[2] === 'invoke') return sendJson(res, behaviour.kind === 'invoke' ? behaviour.body : embeddingAnswer(route[1], json));
+    if (route[2] === 'invoke') {
+      const modelId = decodeURIComponent(route[1]);
+      const invalidImage = isImageModel(modelId) ? imageBodyError(modelId, json) : null;
+      if (invalidImage !== null) return sendError(res, 400, 'ValidationException', invalidImage);
+      if (behaviour.kind === 'invoke') return sendJson(res, behaviour.body);
+      return sendJson(res, isImageModel(modelId) ? imageAnswer(modelId, json) : embeddingAnswer(route[1], json));
+    }
     const invalid = converseBodyError(json);
     if (invalid !== null) return sendError(res, 400, 'ValidationException', invalid);
     const reply = behaviour.kind === 'reply' ? behaviour.reply : DEFAULT_REPLY;
@@ -320,4 +327,29 @@ function embeddingAnswer(encodedModelId: string, body: any): unknown {
     return { embeddings: (body.texts as string[]).map(vector), id: 'emb-mock-1', response_type: 'embeddings_floats', texts: body.texts };
   }
   return { embedding: vector(String(body.inputText)), inputTextTokenCount: String(body.inputText).split(/\s+/).length };
+}
+
+/** A 1×1 PNG, base64: the image every image answer carries. */
+export const MOCK_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+function isImageModel(modelId: string): boolean {
+  return /amazon\.titan-image-generator|amazon\.nova-canvas|stability\./.test(modelId);
+}
+
+/** What Bedrock refuses in an image body (a few of its ValidationException checks); null when fine. */
+function imageBodyError(modelId: string, body: any): string | null {
+  if (modelId.includes('stability.')) {
+    if (typeof body?.prompt !== 'string' || body.prompt === '') return 'prompt is required';
+    return body.numberOfImages !== undefined || body.taskType !== undefined ? 'extraneous key [taskType/numberOfImages] is not permitted' : null;
+  }
+  if (body?.taskType !== 'TEXT_IMAGE') return `taskType ${JSON.stringify(body?.taskType)} is not one this mock serves (TEXT_IMAGE)`;
+  if (typeof body.textToImageParams?.text !== 'string' || body.textToImageParams.text === '') return 'textToImageParams.text is required';
+  const count = body.imageGenerationConfig?.numberOfImages ?? 1;
+  return Number.isInteger(count) && count >= 1 && count <= 5 ? null : 'numberOfImages must be between 1 and 5';
+}
+
+/** An InvokeModel answer for an image request: Titan and Nova Canvas `{images}`, Stability's with seeds and finish reasons. */
+function imageAnswer(modelId: string, body: any): unknown {
+  if (modelId.includes('stability.')) return { seeds: [2130420379], finish_reasons: [null], images: [MOCK_PNG_BASE64] };
+  return { images: Array.from({ length: body.imageGenerationConfig?.numberOfImages ?? 1 }, () => MOCK_PNG_BASE64) };
 }

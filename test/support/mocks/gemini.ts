@@ -2,14 +2,16 @@
  * A mock of Google's model APIs in their real wire formats, on one server:
  * - the Gemini API: `POST /v1beta/models/{model}:generateContent`,
  *   `:streamGenerateContent?alt=sse` (server-sent `data:` events, CRLF-separated as Google sends
- *   them), `:batchEmbedContents`; the key must come in `x-goog-api-key`;
+ *   them), `:batchEmbedContents`, `:predict` (Imagen); the key must come in `x-goog-api-key`;
  * - Vertex AI: `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:` the same
- *   methods and `:predict` (embeddings), and `publishers/anthropic/models/{model}:rawPredict` /
+ *   methods and `:predict` (embeddings, or Imagen when the instances carry a `prompt`), and
+ *   `publishers/anthropic/models/{model}:rawPredict` /
  *   `:streamRawPredict` (Anthropic's Messages format); a bearer token must come in
  *   `Authorization` (one `acceptsToken` approves, when set).
  * Errors use Google's envelope `{"error":{"code","message","status"}}`. Every request is recorded;
  * tests queue answers, and with the queue empty each method answers with the fixture below (the
- * shapes of Google's documentation examples).
+ * shapes of Google's documentation examples): generateContent asked for IMAGE output answers
+ * with inline image parts, Imagen with `sampleCount` predictions.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -35,7 +37,7 @@ export type GeminiAnswer =
   /** Google's error envelope. */
   | { kind: 'error'; status: number; googleStatus: string; message: string };
 
-const GEMINI_API = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/;
+const GEMINI_API = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|predict)$/;
 const VERTEX = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(google|anthropic)\/models\/([^/:]+):(generateContent|streamGenerateContent|predict|rawPredict|streamRawPredict)$/;
 
 export class MockGemini {
@@ -154,12 +156,13 @@ function apiKeyRefusal(req: http.IncomingMessage): { status: number; googleStatu
 function defaultAnswer(method: string, model: string, json: Record<string, any>): GeminiAnswer {
   switch (method) {
     case 'generateContent':
-      return { kind: 'json', body: textAnswer(model) };
+      return { kind: 'json', body: asksForImages(json) ? imageAnswer(model) : textAnswer(model) };
     case 'streamGenerateContent':
       return { kind: 'stream', events: textStreamEvents(model) };
     case 'batchEmbedContents':
       return { kind: 'json', body: { embeddings: (json.requests ?? []).map((r: any, i: number) => ({ values: vector(i, r.outputDimensionality) })) } };
     case 'predict':
+      if (typeof json.instances?.[0]?.prompt === 'string') return { kind: 'json', body: imagenAnswer(json.parameters?.sampleCount ?? 4) };
       return {
         kind: 'json',
         body: {
@@ -192,6 +195,33 @@ export function textAnswer(model: string, text = 'Hello from the mock Gemini.'):
     modelVersion: model,
     responseId: MOCK_RESPONSE_ID,
   };
+}
+
+/** A 1×1 PNG, base64: the image every image answer carries. */
+export const MOCK_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+function asksForImages(json: Record<string, any>): boolean {
+  const modalities = json.generationConfig?.responseModalities;
+  return Array.isArray(modalities) && modalities.includes('IMAGE');
+}
+
+/** An image model's generateContent answer: a text part, then the image as inlineData (camelCase, as Google answers). */
+export function imageAnswer(model: string): Record<string, unknown> {
+  return {
+    candidates: [{
+      content: { parts: [{ text: 'Here is your image.' }, { inlineData: { mimeType: 'image/png', data: MOCK_PNG_BASE64 } }], role: 'model' },
+      finishReason: 'STOP',
+      index: 0,
+    }],
+    usageMetadata: { promptTokenCount: 9, candidatesTokenCount: 1290, totalTokenCount: 1299 },
+    modelVersion: model,
+    responseId: MOCK_RESPONSE_ID,
+  };
+}
+
+/** Imagen's `:predict` answer: `count` images (Imagen's default is 4). */
+export function imagenAnswer(count: number): Record<string, unknown> {
+  return { predictions: Array.from({ length: count }, () => ({ mimeType: 'image/png', bytesBase64Encoded: MOCK_PNG_BASE64 })) };
 }
 
 /** A function call answer (a thinking model's, with its thought signature). */
