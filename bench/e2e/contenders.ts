@@ -119,10 +119,32 @@ interface AilbVariant {
   readonly spendLogs?: boolean;
   /** The deployments' provider: anthropic measures the translating path. */
   readonly provider?: 'openai' | 'anthropic';
+  /** The store: the embedded PGlite (default), or the PostgreSQL server at BENCH_DATABASE_URL. */
+  readonly store?: 'pglite' | 'postgres';
+}
+
+/** The PostgreSQL server the `ailb-full-pg` contender stores in, and the schema it gets (dropped first). */
+const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BENCH_SCHEMA = 'ailb_bench';
+let schemaReset: Promise<void> | null = null;
+
+/** Drops the benchmark schema once per run, so the first trial creates it and later ones reuse it. */
+function resetBenchSchema(): Promise<void> {
+  schemaReset ??= (async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  })();
+  return schemaReset;
 }
 
 /** AILB with one thread, in one of the variants above. */
-function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' | 'ailb-full' | 'ailb-anthropic', label: string, variant: AilbVariant): Contender {
+function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' | 'ailb-full' | 'ailb-full-pg' | 'ailb-anthropic', label: string, variant: AilbVariant): Contender {
   const key = variant.virtualKey ? (variant.keyFields === undefined ? VIRTUAL_KEY : FULL_KEY) : MASTER_KEY;
   return {
     name,
@@ -136,11 +158,17 @@ function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' |
       writeFileSync(configPath, ailbConfig(env.upstreamPort, variant.countPromptTokens, variant.deployments, variant.spendLogs ?? false, variant.provider ?? 'openai'));
       const dataDir = SHARED_DATA_DIR;
       mkdirSync(dataDir, { recursive: true });
+      const storeEnv: Record<string, string> = {};
+      if (variant.store === 'postgres') {
+        await resetBenchSchema();
+        storeEnv.DATABASE_URL = BENCH_DATABASE_URL;
+        storeEnv.AILB_DATABASE_SCHEMA = BENCH_SCHEMA;
+      }
       const child = spawnChild(
         'ailb',
         process.execPath,
         [AILB_CLI, 'start', '--config', configPath, '--port', String(port), '--host', '127.0.0.1', '--threads', '1'],
-        { cpu: env.proxyCpu, cwd: env.workDir, env: { ...process.env, AILB_DATA_DIR: dataDir } },
+        { cpu: env.proxyCpu, cwd: env.workDir, env: { ...process.env, AILB_DATA_DIR: dataDir, ...storeEnv } },
       );
       const readyLine = () => /ready in \d+ ms/.test(child.output());
       const running = await startTimed(child, port, 60_000, readyLine);
@@ -180,6 +208,15 @@ const ailbFull = ailbContender('ailb-full', 'AILB --threads 1, every feature (vi
   deployments: 10,
   keyFields: FULL_KEY_FIELDS,
   spendLogs: true,
+});
+
+const ailbFullPostgres = ailbContender('ailb-full-pg', 'AILB --threads 1, every feature, store on PostgreSQL', {
+  countPromptTokens: true,
+  virtualKey: true,
+  deployments: 10,
+  keyFields: FULL_KEY_FIELDS,
+  spendLogs: true,
+  store: 'postgres',
 });
 
 const ailbAnthropic = ailbContender('ailb-anthropic', 'AILB --threads 1, translated (OpenAI chat in, Anthropic upstream)', {
@@ -224,6 +261,7 @@ export const CONTENDERS: Record<ContenderName, Contender> = {
   'ailb-vkey': ailbVirtualKey,
   'ailb-10': ailbTen,
   'ailb-full': ailbFull,
+  'ailb-full-pg': ailbFullPostgres,
   'ailb-anthropic': ailbAnthropic,
   portkey,
 };
