@@ -4,9 +4,8 @@
  * client and an OpenAI-format deployment), and calls that pass bytes through to an adapter that
  * only changes path and auth (Azure; Anthropic clients to Anthropic).
  *
- * Request: the client's body is parsed once per request into the canonical OpenAI object (the
- * route's client format does that), and each attempt makes the upstream request from it with the
- * deployment's adapter. Answer: the adapter reads the upstream's answer (whole, or a stream as it
+ * Request: at each attempt the client's body is parsed into the canonical OpenAI object (the
+ * route's client format does that) and the deployment's adapter makes the upstream request from it. Answer: the adapter reads the upstream's answer (whole, or a stream as it
  * arrives) into canonical objects; the client format writes them in the client's wire format. The
  * usage the provider reported prices the call; a stream without it is counted from its text.
  *
@@ -51,19 +50,20 @@ export function wireFor(ctx: RequestContext, deployment: DeploymentRuntime): Wir
   return deployment.adapter.passthrough !== undefined ? Wire.Passthrough : Wire.Translated;
 }
 
-/** The canonical request of a translated call, parsed once per request and kept for every attempt. */
-const canonicalRequests = new WeakMap<RequestContext, OpenAIChatRequest | OpenAIEmbeddingRequest | OpenAIImageRequest>();
-
+/**
+ * The canonical request of a translated call, parsed from the client's bytes at each attempt.
+ * Not kept between attempts: a retry is rare, while holding the parsed object through the
+ * upstream's answer would make every request's garbage survive a scavenge (measured: the
+ * translated path's largest avoidable cost).
+ */
 function canonicalOf(ctx: RequestContext): OpenAIChatRequest | OpenAIEmbeddingRequest | OpenAIImageRequest {
-  let canonical = canonicalRequests.get(ctx);
-  if (canonical === undefined) {
-    const body = ctx.body.subarray(0, ctx.bodyLength);
-    // Embeddings and images are only OpenAI-format routes: their canonical request is the body.
-    canonical = ctx.route.kind === 'chat' ? ctx.route.client.chatRequest(body) : (JSON.parse(body.toString('utf8')) as OpenAIEmbeddingRequest | OpenAIImageRequest);
-    canonicalRequests.set(ctx, canonical);
-  }
-  return canonical;
+  const body = ctx.body.subarray(0, ctx.bodyLength);
+  // Embeddings and images are only OpenAI-format routes: their canonical request is the body.
+  return ctx.route.kind === 'chat' ? ctx.route.client.chatRequest(body) : (JSON.parse(body.toString('utf8')) as OpenAIEmbeddingRequest | OpenAIImageRequest);
 }
+
+/** Translated embeddings calls whose client asked for base64 vectors (the openai SDK's default). */
+const base64Embeddings = new WeakSet<RequestContext>();
 
 function targetOf(ctx: RequestContext, deployment: DeploymentRuntime): UpstreamTarget {
   return { deployment: deployment.spec, upstreamModel: ctx.upstreamModel, stream: ctx.stream, dropParams: deployment.dropParams };
@@ -90,7 +90,10 @@ export function prepareRequest(ctx: RequestContext, deployment: DeploymentRuntim
     if (embeddings === null) {
       throw new GatewayError('unsupported_param', `Provider '${deployment.spec.provider}' (deployment ${deployment.spec.id}) does not serve embeddings.`);
     }
-    return embeddings.request({ ...(canonical as OpenAIEmbeddingRequest), model: ctx.upstreamModel }, target);
+    const request = canonical as OpenAIEmbeddingRequest;
+    if (request.encoding_format === 'base64') base64Embeddings.add(ctx);
+    request.model = ctx.upstreamModel;
+    return embeddings.request(request, target);
   }
   if (route.kind === 'images') {
     const images = adapter?.images ?? null;
@@ -101,9 +104,11 @@ export function prepareRequest(ctx: RequestContext, deployment: DeploymentRuntim
     if (typeof request.prompt !== 'string' || request.prompt === '') {
       throw new GatewayError('invalid_body', 'Missing required parameter: prompt (a string).', { param: 'prompt' });
     }
-    return images.request({ ...request, model: ctx.upstreamModel }, target);
+    request.model = ctx.upstreamModel;
+    return images.request(request, target);
   }
-  const request = { ...(canonical as OpenAIChatRequest), model: ctx.upstreamModel };
+  const request = canonical as OpenAIChatRequest;
+  request.model = ctx.upstreamModel;
   if (adapter !== null && adapter.chat !== null) return adapter.chat.request(request, target);
   if (adapter !== null && adapter.wire !== 'openai') {
     throw new GatewayError('unsupported_param', `Provider '${deployment.spec.provider}' (deployment ${deployment.spec.id}) does not serve chat.`);
@@ -138,8 +143,7 @@ export function translateAnswer(ctx: RequestContext, deployment: DeploymentRunti
   const target = targetOf(ctx, deployment);
   if (ctx.route.kind === 'embeddings') {
     const response = adapter!.embeddings!.response(body, target);
-    const canonical = canonicalRequests.get(ctx) as OpenAIEmbeddingRequest | undefined;
-    const text = canonical?.encoding_format === 'base64' ? base64Embeddings(response) : JSON.stringify(response);
+    const text = base64Embeddings.has(ctx) ? base64Encoded(response) : JSON.stringify(response);
     return { body: text, usage: usageFromOpenAI(response.usage) };
   }
   if (ctx.route.kind === 'images') return { body: JSON.stringify(adapter!.images!.response(body, target)), usage: null };
@@ -151,7 +155,7 @@ export function translateAnswer(ctx: RequestContext, deployment: DeploymentRunti
  * The answer with each vector as OpenAI sends it for `encoding_format: "base64"` (the openai SDK's
  * default): the float32 values, little-endian, base64-encoded.
  */
-function base64Embeddings(response: OpenAIEmbeddingResponse): string {
+function base64Encoded(response: OpenAIEmbeddingResponse): string {
   const data = response.data.map((item) => {
     const floats = Float32Array.from(item.embedding);
     const bytes = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
