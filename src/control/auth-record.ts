@@ -5,7 +5,7 @@
  * Plain data (structured-clonable), so the main thread can post it to a thread. Records are the
  * store's own (src/store/types.ts); the secrets they could carry (password hashes) are removed.
  */
-import type { CustomerRecord, KeyRecord, TeamMemberRecord, TeamRecord, UserRecord } from '../store/types.js';
+import type { BudgetRecord, CustomerRecord, KeyRecord, TeamMemberRecord, TeamRecord, UserRecord } from '../store/types.js';
 
 export interface AuthRecord {
   readonly key: KeyRecord;
@@ -25,5 +25,11 @@ export function toAuthRecord(key: KeyRecord, user: UserRecord | null, team: Team
   return { key, user: safeUser, team, membership };
 }
 
-/** An end user as the data path sees it. */
-export type CustomerAuthRecord = CustomerRecord;
+/**
+ * An end user as the data path sees it: its record, and the shared budget its `budget_id` names
+ * (LiteLLM's `litellm_budget_table`), whose limits and period apply when the end user sets no
+ * max_budget of its own. Null when it names none, or the budget is gone.
+ */
+export interface CustomerAuthRecord extends CustomerRecord {
+  readonly litellm_budget_table: BudgetRecord | null;
+}

@@ -55,7 +55,7 @@ export class KeyDirectory {
     const cached = this.customers.get(userId);
     if (cached !== undefined && cached.expiresAt > this.now()) return cached.value;
     const generation = this.generation;
-    const record = await this.store.customers.get(userId);
+    const record = await this.loadCustomer(userId);
     if (generation === this.generation) {
       setBounded(this.customers, userId, { value: record, expiresAt: this.now() + (record === null ? NEGATIVE_TTL_MS : POSITIVE_TTL_MS) }, this.now());
     }
@@ -67,6 +67,14 @@ export class KeyDirectory {
     // A query in flight may have read the old rows; later asks must not join it.
     this.pending.clear();
     dropScope(scope, this.keys, this.customers, (entry) => entry.value);
+  }
+
+  /** The end user with the budget it shares; a budget change invalidates every entry (`all`). */
+  private async loadCustomer(userId: string): Promise<CustomerAuthRecord | null> {
+    const customer = await this.store.customers.get(userId);
+    if (customer === null) return null;
+    const budget = customer.budget_id === null ? null : await this.store.budgets.get(customer.budget_id);
+    return { ...customer, litellm_budget_table: budget };
   }
 
   private async loadKey(token: string): Promise<AuthRecord | null> {

@@ -124,7 +124,8 @@ export class BudgetAccount {
     return Math.max(0, this.appliedStored);
   }
 
-  private readonly name: string;
+  /** The accumulator's counter name (e.g. `team:t1:budget`). */
+  readonly name: string;
   private sharedPeriod = -1;
   private sharedNameText = '';
 

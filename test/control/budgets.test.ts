@@ -35,7 +35,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(res.json.soft_budget, 80);
       assert.equal(res.json.max_parallel_requests, 4);
       assert.equal(res.json.budget_duration, '1mo');
-      assert.ok(Date.parse(res.json.budget_reset_at) > t.clock.getTime() + 27 * 86_400_000);
+      // 1mo resets on the 1st of the next month (UTC, the default litellm_settings.timezone).
+      const c = t.clock;
+      assert.equal(res.json.budget_reset_at, new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, 1)).toISOString());
       assert.deepEqual(res.json.model_max_budget, { 'gpt-4o': { max_budget: 10, budget_duration: '1d' } });
       assert.equal(res.json.created_by, 'master_key');
       assert.equal((await t.store.audit.list({ action: 'budget.new', target_id: 'gold', page: 1, size: 5 })).rows.length, 1);
@@ -71,7 +73,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(res.json.max_budget, 150);
       assert.equal(res.json.rpm_limit, null);
       assert.equal(res.json.tpm_limit, 10_000);
-      assert.equal(res.json.budget_reset_at, new Date(t.clock.getTime() + 7 * 86_400_000).toISOString());
+      // 7d resets on Mondays at midnight.
+      const c = t.clock;
+      const daysToMonday = (8 - c.getUTCDay()) % 7 || 7;
+      assert.equal(res.json.budget_reset_at, new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + daysToMonday)).toISOString());
       assert.deepEqual(t.invalidations.slice(before), [{ kind: 'all' }]);
       const audit = await t.store.audit.list({ action: 'budget.update', target_id: 'gold', page: 1, size: 5 });
       assert.equal(audit.rows[0].before?.max_budget, 100);

@@ -406,7 +406,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
         blocked: false,
       });
       assert.equal(made.budget_duration, '30d');
-      assert.equal(Date.parse(made.budget_reset_at), t.clock.getTime() + 30 * 24 * HOUR);
+      // 30d resets on the 1st of each month at midnight (UTC, the default litellm_settings.timezone),
+      // not 30 days after creation: the instant the limits stage resets the budget.
+      const c = t.clock;
+      assert.equal(made.budget_reset_at, new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, 1)).toISOString());
       assert.equal(made.soft_budget, 1.5);
       assert.deepEqual(made.model_rpm_limit, { 'gpt-4o': 10 });
       assert.deepEqual(made.model_max_budget, { 'gpt-4o': { budget_limit: 1, time_period: '1d' } });
@@ -505,6 +508,97 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const response = await t.call('POST', '/v1/auth/key/generate', { body: { key_alias: unique('v1') } });
       assert.equal(response.status, 200);
       assert.equal(response.json.token_id, hashKey(response.json.key));
+    });
+  });
+}
+
+/** A config whose budget periods are laid out in Berlin time (CET, CEST from 31 March 2030). */
+const BERLIN_YAML = `model_list:
+  - model_name: gpt-4o
+    litellm_params: { model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1", api_key: sk-upstream }
+general_settings:
+  master_key: ${MASTER_KEY}
+litellm_settings:
+  timezone: Europe/Berlin
+`;
+
+for (const backend of ['pglite', 'postgres'] as const) {
+  describe(`key budget periods and model_max_budget (${backend})`, { skip: backend === 'postgres' && pgSkip }, () => {
+    let t: TestControlPlane;
+
+    before(async () => {
+      t = await startControlPlane(backend, KEY_ROUTES, BERLIN_YAML);
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    async function resetAtFor(budgetDuration: string): Promise<string> {
+      const response = await t.call('POST', '/key/generate', { body: { max_budget: 1, budget_duration: budgetDuration } });
+      assert.equal(response.status, 200, JSON.stringify(response.json));
+      return response.json.budget_reset_at;
+    }
+
+    test('budget_duration sets budget_reset_at to the next reset in litellm_settings.timezone, not now + duration', async () => {
+      // Saturday 30 March 2030, 23:30 in Berlin (CET, UTC+1); the clocks go forward that night.
+      t.clock = new Date('2030-03-30T22:30:00.000Z');
+      assert.equal(await resetAtFor('1d'), '2030-03-30T23:00:00.000Z'); // Berlin midnight, CET
+      assert.equal(await resetAtFor('7d'), '2030-03-31T22:00:00.000Z'); // Monday 1 April, CEST
+      assert.equal(await resetAtFor('1w'), '2030-03-31T22:00:00.000Z');
+      assert.equal(await resetAtFor('30d'), '2030-03-31T22:00:00.000Z'); // the 1st of April
+      assert.equal(await resetAtFor('1mo'), '2030-03-31T22:00:00.000Z');
+      assert.equal(await resetAtFor('2d'), '2030-03-31T22:00:00.000Z'); // the second local midnight
+      // s, m and h are exact lengths.
+      assert.equal(await resetAtFor('2h'), '2030-03-31T00:30:00.000Z');
+      assert.equal(await resetAtFor('90s'), '2030-03-30T22:31:30.000Z');
+
+      // /key/update with a budget_duration starts the schedule from the update.
+      const made = await t.call('POST', '/key/generate', { body: { max_budget: 1 } });
+      t.clock = new Date('2030-04-15T09:00:00.000Z');
+      const updated = await t.call('POST', '/key/update', { body: { key: made.json.key, budget_duration: '1d' } });
+      assert.equal(updated.json.budget_reset_at, '2030-04-15T22:00:00.000Z');
+      const cleared = await t.call('POST', '/key/update', { body: { key: made.json.key, budget_duration: null } });
+      assert.equal(cleared.json.budget_reset_at, null);
+      expectError(await t.call('POST', '/key/generate', { body: { budget_duration: '0d' } }), 400, 'invalid_request_error', 'budget_duration');
+    });
+
+    test('/key/info reports the end of the period the gateway is in once the stored budget_reset_at has passed', async () => {
+      t.clock = new Date('2030-05-10T12:00:00.000Z');
+      const made = await t.call('POST', '/key/generate', { body: { max_budget: 1, budget_duration: '1d' } });
+      assert.equal(made.json.budget_reset_at, '2030-05-10T22:00:00.000Z');
+      // Three days and a bit later: the budget reset at each Berlin midnight since.
+      t.clock = new Date('2030-05-13T23:30:00.000Z');
+      const info = await t.call('GET', '/key/info', { query: { key: made.json.key } });
+      assert.equal(info.json.info.budget_reset_at, '2030-05-14T22:00:00.000Z');
+      const byId = await t.call('GET', `/v1/auth/key/${made.json.token}`);
+      assert.equal(byId.json.budget_reset_at, '2030-05-14T22:00:00.000Z');
+      // The stored value is untouched; the answer is computed.
+      assert.equal((await t.store.keys.findByToken(made.json.token))!.budget_reset_at, '2030-05-10T22:00:00.000Z');
+    });
+
+    test('model_max_budget takes LiteLLM budgets and refuses anything else, naming the entry', async () => {
+      const good = {
+        'gpt-4o': { budget_limit: 0.0005, time_period: '1d' },
+        'gpt-4o-mini': { max_budget: '2.5', budget_duration: '30d', tpm_limit: 100 },
+        legacy: 0.5,
+        unlimited: { time_period: '1h' },
+      };
+      const made = await t.call('POST', '/key/generate', { body: { model_max_budget: good } });
+      assert.equal(made.status, 200, JSON.stringify(made.json));
+      assert.deepEqual(made.json.model_max_budget, good);
+      for (const [bad, message] of [
+        [{ 'gpt-4o': -1 }, /"model_max_budget\.gpt-4o" must be a budget of 0 or more USD/],
+        [{ 'gpt-4o': 'lots' }, /"model_max_budget\.gpt-4o" must be a number \(USD\) or an object/],
+        [{ 'gpt-4o': { budget_limit: 'x', time_period: '1d' } }, /budget_limit that is not 0 or more USD: "x"/],
+        [{ 'gpt-4o': { budget_limit: 1, time_period: 'daily' } }, /time_period that is not a budget duration .*: "daily"/],
+        [{ 'gpt-4o': { budget_limit: 1, time_period: '0d' } }, /time_period that is not a budget duration/],
+      ] as const) {
+        const response = await t.call('POST', '/key/generate', { body: { model_max_budget: bad } });
+        expectError(response, 400, 'invalid_request_error', 'model_max_budget');
+        assert.match(response.json.error.message, message);
+      }
+      const update = await t.call('POST', '/key/update', { body: { key: made.json.key, model_max_budget: { x: [] } } });
+      expectError(update, 400, 'invalid_request_error', 'model_max_budget');
     });
   });
 }

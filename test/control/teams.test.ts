@@ -60,7 +60,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(team.team_id, 'alpha');
       assert.equal(team.team_alias, 'Alpha');
       assert.equal(team.max_budget, 100);
-      assert.equal(team.budget_reset_at, new Date(t.clock.getTime() + 86_400_000).toISOString());
+      // 1d resets at the next midnight (UTC, the default litellm_settings.timezone).
+      const c = t.clock;
+      assert.equal(team.budget_reset_at, new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + 1)).toISOString());
       assert.deepEqual(team.model_aliases, { fast: 'gpt-4o' });
       assert.equal(team.team_member_budget, 5);
       assert.deepEqual(

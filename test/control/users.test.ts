@@ -98,7 +98,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(res.json.key, null);
       assert.equal(res.json.token_id, null);
       assert.equal(res.json.budget_duration, '30d');
-      assert.equal(res.json.budget_reset_at, new Date(t.clock.getTime() + 30 * 86_400_000).toISOString());
+      // 30d resets on the 1st of each month (UTC, the default litellm_settings.timezone).
+      const c = t.clock;
+      assert.equal(res.json.budget_reset_at, new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, 1)).toISOString());
       assert.deepEqual(await t.store.keys.listByUser(res.json.user_id), []);
     });
 

@@ -4,11 +4,12 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { BudgetPatch, BudgetRecord, JsonObject } from '../../store/types.js';
+import { budgetTimeZone, withCurrentReset } from '../budget-reset.js';
 import type { AdminContext, AdminRouteDef } from '../types.js';
 import { optionalNumber, optionalObject, optionalString, requiredString } from '../validate.js';
 import { actorOf, allRows, alreadyExists, definedOnly, newId, notFound, readBudgetDuration, requiredIdList } from './users.js';
 
-function readBudgetFields(body: JsonObject, now: Date): BudgetPatch {
+function readBudgetFields(body: JsonObject, now: Date, timeZone: string): BudgetPatch {
   return definedOnly<BudgetPatch>({
     max_budget: optionalNumber(body, 'max_budget'),
     soft_budget: optionalNumber(body, 'soft_budget'),
@@ -16,14 +17,14 @@ function readBudgetFields(body: JsonObject, now: Date): BudgetPatch {
     tpm_limit: optionalNumber(body, 'tpm_limit', { integer: true }),
     rpm_limit: optionalNumber(body, 'rpm_limit', { integer: true }),
     model_max_budget: optionalObject(body, 'model_max_budget'),
-    ...readBudgetDuration(body, now),
+    ...readBudgetDuration(body, now, timeZone),
   });
 }
 
 async function createBudget(ctx: AdminContext): Promise<unknown> {
   const now = ctx.now();
   const budgetId = newId(ctx.body, 'budget_id');
-  const fields = readBudgetFields(ctx.body, now);
+  const fields = readBudgetFields(ctx.body, now, budgetTimeZone(ctx));
   const at = now.toISOString();
   const record: BudgetRecord = {
     budget_id: budgetId,
@@ -50,7 +51,7 @@ async function createBudget(ctx: AdminContext): Promise<unknown> {
 
 async function updateBudget(ctx: AdminContext): Promise<unknown> {
   const budgetId = requiredString(ctx.body, 'budget_id');
-  const fields = readBudgetFields(ctx.body, ctx.now());
+  const fields = readBudgetFields(ctx.body, ctx.now(), budgetTimeZone(ctx));
   const updated = await ctx.store.transaction(async (tx) => {
     const before = await tx.budgets.get(budgetId);
     if (before === null) throw notFound('Budget', budgetId, 'budget_id');
@@ -70,7 +71,7 @@ async function budgetInfo(ctx: AdminContext): Promise<unknown> {
   for (const id of ids) {
     const budget = await ctx.store.budgets.get(id);
     if (budget === null) throw notFound('Budget', id, 'budgets');
-    found.push(budget);
+    found.push(withCurrentReset(budget, ctx.now(), budgetTimeZone(ctx)));
   }
   return found;
 }

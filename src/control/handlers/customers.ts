@@ -8,13 +8,14 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { CustomerPatch, CustomerRecord, JsonObject, Repositories } from '../../store/types.js';
+import { budgetTimeZone, withCurrentReset } from '../budget-reset.js';
 import type { AdminContext, AdminRouteDef, InvalidationScope } from '../types.js';
 import { optionalBoolean, optionalNumber, optionalObject, optionalString, requiredString } from '../validate.js';
 import { allRows, alreadyExists, definedOnly, invalidateAll, notFound, readBudgetDuration, requiredIdList } from './users.js';
 
 export const MODEL_REGIONS: readonly string[] = ['eu', 'us'];
 
-function readCustomerFields(body: JsonObject, now: Date, update: boolean): CustomerPatch {
+function readCustomerFields(body: JsonObject, now: Date, timeZone: string, update: boolean): CustomerPatch {
   const region = optionalString(body, 'allowed_model_region');
   if (region !== undefined && region !== null && !MODEL_REGIONS.includes(region)) {
     throw new GatewayError('invalid_body', `"allowed_model_region" must be one of ${MODEL_REGIONS.join(', ')}; got "${region}".`, {
@@ -32,7 +33,7 @@ function readCustomerFields(body: JsonObject, now: Date, update: boolean): Custo
     default_model: optionalString(body, 'default_model'),
     metadata: optionalObject(body, 'metadata'),
     spend: update ? (optionalNumber(body, 'spend') ?? undefined) : undefined,
-    ...readBudgetDuration(body, now),
+    ...readBudgetDuration(body, now, timeZone),
   });
   // One source for the end user's budget: its own max_budget, or a shared budget's.
   if (patch.budget_id != null && patch.max_budget != null) {
@@ -70,7 +71,7 @@ function newCustomer(userId: string, patch: CustomerPatch, now: Date): CustomerR
 
 async function createCustomer(ctx: AdminContext): Promise<unknown> {
   const userId = requiredString(ctx.body, 'user_id');
-  const fields = readCustomerFields(ctx.body, ctx.now(), false);
+  const fields = readCustomerFields(ctx.body, ctx.now(), budgetTimeZone(ctx), false);
   const created = await ctx.store.transaction(async (tx) => {
     if ((await tx.customers.get(userId)) !== null) throw alreadyExists('End user', userId, 'user_id');
     await checkBudget(tx, fields.budget_id);
@@ -89,7 +90,9 @@ async function customerInfo(ctx: AdminContext): Promise<unknown> {
   const customer = await ctx.store.customers.get(userId);
   if (customer === null) throw notFound('End user', userId, 'end_user_id');
   const budget = customer.budget_id === null ? null : await ctx.store.budgets.get(customer.budget_id);
-  return { ...customer, litellm_budget_table: budget };
+  const now = ctx.now();
+  const zone = budgetTimeZone(ctx);
+  return { ...withCurrentReset(customer, now, zone), litellm_budget_table: budget === null ? null : withCurrentReset(budget, now, zone) };
 }
 
 async function listCustomers(ctx: AdminContext): Promise<unknown> {
@@ -98,7 +101,7 @@ async function listCustomers(ctx: AdminContext): Promise<unknown> {
 
 async function updateCustomer(ctx: AdminContext): Promise<unknown> {
   const userId = requiredString(ctx.body, 'user_id');
-  const fields = readCustomerFields(ctx.body, ctx.now(), true);
+  const fields = readCustomerFields(ctx.body, ctx.now(), budgetTimeZone(ctx), true);
   const updated = await ctx.store.transaction(async (tx) => {
     const before = await tx.customers.get(userId);
     if (before === null) throw notFound('End user', userId, 'user_id');

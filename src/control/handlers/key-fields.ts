@@ -1,12 +1,15 @@
 /**
  * The key fields shared by /key/generate, /key/update and /key/regenerate: read from a request
  * body, type-checked (400 naming the field), and turned into a KeyPatch with the derived instants
- * (`duration` → expires, `budget_duration` → budget_reset_at, `rotation_interval` →
- * key_rotation_at) computed from the caller's clock. Unknown fields are ignored, as LiteLLM does.
+ * (`duration` → expires, `budget_duration` → budget_reset_at on the budget schedule of
+ * litellm_settings.timezone, `rotation_interval` → key_rotation_at) computed from the caller's
+ * clock. Unknown fields are ignored, as LiteLLM does.
  */
 import net from 'node:net';
 import { GatewayError } from '../../errors.js';
 import type { JsonObject, KeyPatch, KeyRecord } from '../../store/types.js';
+import { checkModelMaxBudget } from '../../limits/model-budget.js';
+import { firstBudgetReset } from '../budget-reset.js';
 import { addDuration, checkDuration } from '../duration.js';
 import {
   optionalBoolean,
@@ -24,9 +27,10 @@ export const KEY_TYPES: readonly string[] = ['default', 'llm_api', 'management',
 /**
  * The patch the body asks for. Absent fields are absent from the patch; `null` clears a nullable
  * field. `current` is the key being changed (null when generating), needed where one field's
- * validity depends on another's stored value (auto_rotate needs a rotation_interval).
+ * validity depends on another's stored value (auto_rotate needs a rotation_interval). `timeZone`
+ * is litellm_settings.timezone, where budget periods reset.
  */
-export function readKeyFields(body: JsonObject, now: Date, current: KeyRecord | null): KeyPatch {
+export function readKeyFields(body: JsonObject, now: Date, current: KeyRecord | null, timeZone: string): KeyPatch {
   const patch: KeyPatch = {};
   const set = <K extends keyof KeyPatch>(name: K, value: KeyPatch[K] | undefined): void => {
     if (value !== undefined) patch[name] = value;
@@ -44,7 +48,7 @@ export function readKeyFields(body: JsonObject, now: Date, current: KeyRecord | 
   set('max_parallel_requests', optionalNumber(body, 'max_parallel_requests', { integer: true }));
   set('model_rpm_limit', optionalNumberMap(body, 'model_rpm_limit'));
   set('model_tpm_limit', optionalNumberMap(body, 'model_tpm_limit'));
-  set('model_max_budget', optionalObject(body, 'model_max_budget'));
+  set('model_max_budget', checkedModelMaxBudget(optionalObject(body, 'model_max_budget')));
   set('metadata', optionalObject(body, 'metadata'));
   set('tags', optionalStringArray(body, 'tags'));
   set('permissions', optionalObject(body, 'permissions'));
@@ -69,7 +73,7 @@ export function readKeyFields(body: JsonObject, now: Date, current: KeyRecord | 
   const budgetDuration = checkDuration(optionalString(body, 'budget_duration'), 'budget_duration');
   if (budgetDuration !== undefined) {
     patch.budget_duration = budgetDuration;
-    patch.budget_reset_at = budgetDuration === null ? null : addDuration(now, budgetDuration, 'budget_duration').toISOString();
+    patch.budget_reset_at = budgetDuration === null ? null : firstBudgetReset(now, budgetDuration, timeZone);
   }
 
   const tempIncrease = optionalNumber(body, 'temp_budget_increase');
@@ -103,6 +107,12 @@ function readRotation(body: JsonObject, now: Date, current: KeyRecord | null, pa
     throw new GatewayError('invalid_body', '"rotation_interval" is required when "auto_rotate" is true.', { param: 'rotation_interval' });
   }
   patch.key_rotation_at = addDuration(now, every, 'rotation_interval').toISOString();
+}
+
+/** model_max_budget entries must be LiteLLM budgets ({budget_limit, time_period} or a number). */
+function checkedModelMaxBudget(value: JsonObject | undefined): JsonObject | undefined {
+  if (value !== undefined) checkModelMaxBudget(value);
+  return value;
 }
 
 /** Each entry must be an IPv4/IPv6 address or a CIDR block of one. */

@@ -11,6 +11,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { JsonObject, KeyListFilter, KeyPatch, KeyRecord, Repositories } from '../../store/types.js';
+import { budgetTimeZone, withCurrentReset } from '../budget-reset.js';
 import { addDuration, checkDuration } from '../duration.js';
 import { generateRawKey, hashKey, keyDisplayName, newKeyRecord, tokenOf } from '../key-material.js';
 import { canManageKey, canReadEverything, canSeeKey, isAdmin, isTeamAdmin } from '../ownership.js';
@@ -40,7 +41,7 @@ export const KEY_ROUTES: readonly AdminRouteDef[] = [
   {
     method: 'GET',
     path: '/v1/auth/key/:key_id',
-    handler: async (ctx) => publicKey(await loadVisible(ctx, ctx.params.key_id)),
+    handler: async (ctx) => reportedKey(ctx, await loadVisible(ctx, ctx.params.key_id)),
   },
   {
     method: 'POST',
@@ -74,7 +75,7 @@ async function generate(ctx: AdminContext): Promise<unknown> {
   const nowIso = now.toISOString();
   const raw = chosenKey(ctx.body, 'key') ?? generateRawKey();
   const token = hashKey(raw);
-  const patch = readKeyFields(ctx.body, now, null);
+  const patch = readKeyFields(ctx.body, now, null, budgetTimeZone(ctx));
   if (!isAdmin(caller) && patch.user_id === undefined) patch.user_id = caller.userId;
   const actor = actorOf(caller);
   const record: KeyRecord = newKeyRecord(raw, now, actor, patch);
@@ -99,9 +100,14 @@ async function info(ctx: AdminContext): Promise<unknown> {
   if (asked === undefined || asked === '') {
     const record = await ctx.store.keys.findByToken(ctx.caller.apiKeyHash, ctx.now());
     if (record === null) throw new GatewayError('record_not_found', 'The calling key is not a virtual key; pass ?key= to name one.', { param: 'key' });
-    return { key: record.token, info: publicKey(record) };
+    return { key: record.token, info: reportedKey(ctx, record) };
   }
-  return { key: asked, info: publicKey(await loadVisible(ctx, asked)) };
+  return { key: asked, info: reportedKey(ctx, await loadVisible(ctx, asked)) };
+}
+
+/** A key as the info routes show it: its budget_reset_at is when the gateway resets it next. */
+function reportedKey(ctx: AdminContext, record: KeyRecord): PublicKey {
+  return publicKey(withCurrentReset(record, ctx.now(), budgetTimeZone(ctx)));
 }
 
 async function update(ctx: AdminContext, keyOrHash: string, fields: JsonObject): Promise<KeyRecord> {
@@ -242,7 +248,7 @@ async function list(ctx: AdminContext): Promise<unknown> {
   }
   const full = query.return_full_object === 'true';
   return {
-    keys: full ? rows.map(publicKey) : rows.map((row) => row.token),
+    keys: full ? rows.map((row) => reportedKey(ctx, row)) : rows.map((row) => row.token),
     total_count: total,
     current_page: page,
     total_pages: Math.ceil(total / size),
@@ -262,7 +268,7 @@ function matchesFilter(record: KeyRecord, filter: KeyListFilter): boolean {
  * own the key and in which team, whether its models fit the team, whether its budget exists.
  */
 async function preparePatch(ctx: AdminContext, current: KeyRecord, fields: JsonObject): Promise<KeyPatch> {
-  const patch = readKeyFields(fields, ctx.now(), current);
+  const patch = readKeyFields(fields, ctx.now(), current, budgetTimeZone(ctx));
   if (!isAdmin(ctx.caller) && patch.blocked === false && current.blocked) {
     throw new GatewayError('forbidden', 'Only a proxy admin may unblock a key.', { param: 'blocked' });
   }

@@ -19,6 +19,7 @@ import {
   type TeamRole,
   type UserRecord,
 } from '../../store/types.js';
+import { budgetTimeZone, withCurrentReset } from '../budget-reset.js';
 import { canManageTeam, canReadEverything, canSeeTeam, isAdmin } from '../ownership.js';
 import type { AdminContext, AdminRouteDef, InvalidationScope } from '../types.js';
 import {
@@ -52,7 +53,7 @@ const ADMIN_ONLY_FIELDS: readonly (keyof TeamPatch)[] = [
   'models', 'max_budget', 'budget_duration', 'budget_reset_at', 'tpm_limit', 'rpm_limit', 'max_parallel_requests', 'blocked', 'spend',
 ];
 
-function readTeamFields(body: JsonObject, now: Date, update: boolean): TeamPatch {
+function readTeamFields(body: JsonObject, now: Date, timeZone: string, update: boolean): TeamPatch {
   return definedOnly<TeamPatch>({
     team_alias: optionalString(body, 'team_alias'),
     organization_id: optionalString(body, 'organization_id'),
@@ -70,7 +71,7 @@ function readTeamFields(body: JsonObject, now: Date, update: boolean): TeamPatch
     team_member_rpm_limit: optionalNumber(body, 'team_member_rpm_limit', { integer: true }),
     team_member_tpm_limit: optionalNumber(body, 'team_member_tpm_limit', { integer: true }),
     spend: update ? (optionalNumber(body, 'spend') ?? undefined) : undefined,
-    ...readBudgetDuration(body, now),
+    ...readBudgetDuration(body, now, timeZone),
   });
 }
 
@@ -164,7 +165,7 @@ async function createTeam(ctx: AdminContext): Promise<unknown> {
   const body = ctx.body;
   const now = ctx.now();
   const teamId = newId(body, 'team_id');
-  const fields = readTeamFields(body, now, false);
+  const fields = readTeamFields(body, now, budgetTimeZone(ctx), false);
   const members = readMembers(body, 'members_with_roles', false);
   const at = now.toISOString();
   const team: TeamRecord = {
@@ -224,15 +225,21 @@ async function teamInfo(ctx: AdminContext): Promise<unknown> {
   }
   const store = ctx.store;
   const team = await existingTeam(store, teamId);
-  const [view, keys, memberships] = await Promise.all([teamView(store, team), store.keys.listByTeam(teamId), store.teams.members(teamId)]);
-  return { team_id: teamId, team_info: view, keys: keys.map(publicKey), team_memberships: memberships };
+  const now = ctx.now();
+  const zone = budgetTimeZone(ctx);
+  const [view, keys, memberships] = await Promise.all([
+    teamView(store, withCurrentReset(team, now, zone)),
+    store.keys.listByTeam(teamId),
+    store.teams.members(teamId),
+  ]);
+  return { team_id: teamId, team_info: view, keys: keys.map((key) => publicKey(withCurrentReset(key, now, zone))), team_memberships: memberships };
 }
 
 async function updateTeam(ctx: AdminContext): Promise<unknown> {
   const body = ctx.body;
   const teamId = requiredString(body, 'team_id');
   requireManager(ctx, teamId);
-  const fields = readTeamFields(body, ctx.now(), true);
+  const fields = readTeamFields(body, ctx.now(), budgetTimeZone(ctx), true);
   if (!isAdmin(ctx.caller)) {
     const refused = ADMIN_ONLY_FIELDS.find((name) => fields[name] !== undefined);
     if (refused !== undefined) {

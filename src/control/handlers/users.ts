@@ -22,7 +22,8 @@ import {
   type UserRecord,
   type UserRole,
 } from '../../store/types.js';
-import { addDuration, checkDuration } from '../duration.js';
+import { budgetTimeZone, firstBudgetReset, withCurrentReset } from '../budget-reset.js';
+import { checkDuration } from '../duration.js';
 import { generateRawKey, newKeyRecord } from '../key-material.js';
 import { canSeeUser } from '../ownership.js';
 import { hashPassword } from '../passwords.js';
@@ -71,13 +72,14 @@ export function newId(body: JsonObject, name: string): string {
 
 /**
  * budget_duration and its derived budget_reset_at, as a patch: absent → {}, null → both cleared,
- * a duration → the next reset `duration` from now.
+ * a duration → its first reset after now on the budget schedule (in `timeZone`, see budget-reset.ts).
  */
-export function readBudgetDuration(body: JsonObject, now: Date): { budget_duration?: string | null; budget_reset_at?: string | null } {
+export function readBudgetDuration(body: JsonObject, now: Date, timeZone: string): { budget_duration?: string | null; budget_reset_at?: string | null } {
   const duration = checkDuration(optionalString(body, 'budget_duration'), 'budget_duration');
   if (duration === undefined) return {};
-  return { budget_duration: duration, budget_reset_at: duration === null ? null : addDuration(now, duration, 'budget_duration').toISOString() };
+  return { budget_duration: duration, budget_reset_at: duration === null ? null : firstBudgetReset(now, duration, timeZone) };
 }
+
 
 /** Copies the defined entries of `fields` into a patch (undefined = "not given"). */
 export function definedOnly<T extends object>(fields: { [K in keyof T]?: T[K] | undefined }): Partial<T> {
@@ -173,7 +175,7 @@ function readRole(body: JsonObject): UserRole | undefined {
 }
 
 /** The user fields of /user/new and /user/update (not user_id, password or teams). */
-function readUserFields(body: JsonObject, now: Date, update: boolean): UserPatch {
+function readUserFields(body: JsonObject, now: Date, timeZone: string, update: boolean): UserPatch {
   const email = optionalString(body, 'user_email');
   if (email === '') throw new GatewayError('invalid_body', '"user_email" must not be empty.', { param: 'user_email' });
   return definedOnly<UserPatch>({
@@ -191,7 +193,7 @@ function readUserFields(body: JsonObject, now: Date, update: boolean): UserPatch
     blocked: optionalBoolean(body, 'blocked'),
     // Spend is set by traffic; an admin may correct (or reset) it, never set it at creation.
     spend: update ? (optionalNumber(body, 'spend') ?? undefined) : undefined,
-    ...readBudgetDuration(body, now),
+    ...readBudgetDuration(body, now, timeZone),
   });
 }
 
@@ -236,7 +238,7 @@ async function createUser(ctx: AdminContext): Promise<unknown> {
   const body = ctx.body;
   const now = ctx.now();
   const userId = newId(body, 'user_id');
-  const fields = readUserFields(body, now, false);
+  const fields = readUserFields(body, now, budgetTimeZone(ctx), false);
   const teams = readTeams(body);
   const autoCreateKey = optionalBoolean(body, 'auto_create_key') ?? true;
   const passwordHash = await readPassword(body);
@@ -292,7 +294,15 @@ async function userInfo(ctx: AdminContext): Promise<unknown> {
     const team = await store.teams.get(membership.team_id);
     if (team !== null) teams.push(team);
   }
-  return { user_id: userId, user_info: publicUser(user), keys: keys.map(publicKey), teams };
+  // Budget periods as the gateway is in them now (stored reset instants that have passed move on).
+  const now = ctx.now();
+  const zone = budgetTimeZone(ctx);
+  return {
+    user_id: userId,
+    user_info: publicUser(withCurrentReset(user, now, zone)),
+    keys: keys.map((key) => publicKey(withCurrentReset(key, now, zone))),
+    teams: teams.map((team) => withCurrentReset(team, now, zone)),
+  };
 }
 
 /** The user a body names by `user_id` or, failing that, `user_email`. */
@@ -316,7 +326,7 @@ async function updateUser(ctx: AdminContext): Promise<unknown> {
   const body = ctx.body;
   // With user_id given, user_email is a field to change; without, it names the user.
   const byId = typeof body.user_id === 'string' && body.user_id !== '';
-  const fields = readUserFields(byId ? body : { ...body, user_email: undefined }, ctx.now(), true);
+  const fields = readUserFields(byId ? body : { ...body, user_email: undefined }, ctx.now(), budgetTimeZone(ctx), true);
   const passwordHash = await readPassword(body);
   if (passwordHash !== undefined) fields.password_hash = passwordHash;
 

@@ -10,13 +10,20 @@
  * windows), `:parallel` (gauge), `:budget` (accumulator of micro-dollars, with `:budget:period`
  * and `:budget:lock` beside it, see src/limits/budget-account.ts), where <entity> is
  * `key:<token>`, `user:<user_id>`, `team:<team_id>`, `member:<team_id>:<user_id>`,
- * `end_user:<id>`, `key:<token>:model:<model>`, `deployment:<model_info.id>` or `global`.
+ * `end_user:<id>`, `key:<token>:model:<model>`, `deployment:<model_info.id>` or `global`; a key's
+ * per-model budget (model_max_budget) is `key:<token>:model:<entry>:budget`, named after the
+ * model_max_budget entry that governs the model asked for.
  * With Redis the same names are used there, except budgets: `<entity>:budget@<period end>`
  * (BudgetAccount.sharedName).
+ *
+ * A key's plan also carries the x-litellm-key-* answer headers its record alone decides
+ * (`keyHeaders`, made once per record), so that answers of a key without limits cost no
+ * allocation.
  */
 import type { AuthRecord, CustomerAuthRecord } from '../../control/auth-record.js';
 import type { LimitSettings, ModelDeployment } from '../../config/types.js';
 import { BudgetAccount, type BudgetTerms } from '../../limits/budget-account.js';
+import { hasModelBudgets, modelBudgetFor } from '../../limits/model-budget.js';
 import { CounterKind, CounterStore } from '../../native/index.js';
 import type { KeyRecord, TeamMemberRecord, TeamRecord } from '../../store/types.js';
 
@@ -28,6 +35,14 @@ export type EntityKind = 'key' | 'user' | 'team' | 'team_member' | 'end_user' | 
 
 /** Past this many entries a per-thread map is emptied (entities are rebuilt from the store's counters). */
 const MAX_ENTRIES = 65_536;
+
+/**
+ * Where the periods of per-model budgets are counted from. They have no stored reset instant, so
+ * they follow the schedule from the Unix epoch: every thread, process and instance agrees on
+ * them (`1d` at local midnight, `1mo` on the 1st, `1h` on the hour, as budget-window.ts lays
+ * them out), and with Redis they share one counter per period.
+ */
+const MODEL_BUDGET_EPOCH = 0;
 
 export class EntityLimits {
   readonly kind: EntityKind;
@@ -51,6 +66,8 @@ export class EntityLimits {
   readonly tpmName: string;
   readonly parallelName: string;
   budget: BudgetAccount | null = null;
+  /** The whole 400 budget_exceeded message, where LiteLLM words it its own way; null: the usual one. */
+  budgetExceededMessage: string | null = null;
   /** What this was last configured from: the record(s) and the config's limit settings. */
   source: unknown = null;
   source2: unknown = null;
@@ -101,13 +118,16 @@ export class EntityLimits {
     }
   }
 
-  /** Sets the budget's terms; null when the entity has neither max_budget nor soft_budget. */
-  setBudget(terms: BudgetTerms | null, now: number): void {
+  /**
+   * Sets the budget's terms; null when the entity has neither max_budget nor soft_budget.
+   * `accountName` is the accumulator's counter name (default `<name>:budget`).
+   */
+  setBudget(terms: BudgetTerms | null, now: number, accountName = `${this.name}:budget`): void {
     if (terms === null) {
       this.budget = null;
       return;
     }
-    if (this.budget === null) this.budget = new BudgetAccount(this.store, `${this.name}:budget`);
+    if (this.budget === null || this.budget.name !== accountName) this.budget = new BudgetAccount(this.store, accountName);
     this.budget.setTerms(terms, now);
   }
 }
@@ -120,10 +140,17 @@ export interface KeyPlan {
   readonly user: EntityLimits | null;
   readonly team: EntityLimits | null;
   readonly member: EntityLimits | null;
-  /** The key has model_rpm_limit or model_tpm_limit entries. */
+  /** The key has model_rpm_limit, model_tpm_limit or model_max_budget entries. */
   readonly modelLimits: boolean;
   /** None of the above: the key's requests reserve nothing of their own. */
   readonly empty: boolean;
+  /**
+   * The x-litellm-key-* headers the record decides (name, value, …): rpm and tpm limits, max
+   * budget, and the spend when no accumulator counts it (the record's stored spend). A key whose
+   * budget is counted gets its spend added per request (`key.budget`). Shared by every answer
+   * of the key: never modified.
+   */
+  readonly keyHeaders: string[];
 }
 
 /** How messages name a key: its alias and abbreviation, or the abbreviation (`sk-...abcd`). */
@@ -135,6 +162,19 @@ function isoMs(text: string | null): number | null {
   if (text === null) return null;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * LiteLLM's x-litellm-key-* headers of a key: the limits it sets, and its stored spend unless a
+ * budget accumulator counts the spend (then the limits stage adds the spend of the period).
+ */
+function keyHeaders(key: KeyRecord, spendCounted: boolean): string[] {
+  const out: string[] = [];
+  if (key.tpm_limit !== null) out.push('x-litellm-key-tpm-limit', String(key.tpm_limit));
+  if (key.rpm_limit !== null) out.push('x-litellm-key-rpm-limit', String(key.rpm_limit));
+  if (key.max_budget !== null) out.push('x-litellm-key-max-budget', String(key.max_budget));
+  if (!spendCounted) out.push('x-litellm-key-spend', String(key.spend));
+  return out;
 }
 
 function hasEntries(map: Record<string, number> | null | undefined): boolean {
@@ -190,7 +230,7 @@ export class ThreadLimits {
     const user = auth.user === null ? null : this.userEntity(auth.user, settings, now);
     const teamLimits = team === null ? null : this.teamEntity(team, settings, now);
     const member = auth.membership === null || team === null ? null : this.memberEntity(auth.membership, team, settings, now);
-    const modelLimits = hasEntries(key.model_rpm_limit) || hasEntries(key.model_tpm_limit);
+    const modelLimits = hasEntries(key.model_rpm_limit) || hasEntries(key.model_tpm_limit) || hasModelBudgets(key.model_max_budget);
     const plan: KeyPlan = {
       source: auth,
       settings,
@@ -200,32 +240,62 @@ export class ThreadLimits {
       member,
       modelLimits,
       empty: keyLimits === null && user === null && teamLimits === null && member === null && !modelLimits,
+      keyHeaders: keyHeaders(key, keyLimits !== null && keyLimits.budget !== null),
     };
     bounded(this.plans).set(key.token, plan);
     return plan;
   }
 
-  /** The end user's entity, or null when its record sets no limit (and no default budget applies). */
+  /**
+   * The end user's entity, or null when nothing limits it. Its budget is its own max_budget, else
+   * the shared budget its budget_id names (that budget's max_budget, soft_budget, budget_duration
+   * and budget_reset_at; LiteLLM's litellm_budget_table), else litellm_settings.max_end_user_budget;
+   * its rpm and tpm limits are its own, else the shared budget's, which also gives
+   * max_parallel_requests. The spend is always the end user's own.
+   */
   customer(record: CustomerAuthRecord, settings: LimitSettings): EntityLimits | null {
     const cached = this.customers.get(record.user_id);
     if (cached !== undefined && cached.source === record && cached.settings === settings) return cached.active ? cached : null;
     const now = Date.now();
-    const maxBudget = record.max_budget ?? settings.maxEndUserBudget;
+    const shared = record.litellm_budget_table;
+    const terms = record.max_budget === null && shared !== null
+      ? recordTerms(shared.max_budget ?? settings.maxEndUserBudget, shared.soft_budget, shared.budget_duration, shared.budget_reset_at, record.spend, settings)
+      : recordTerms(record.max_budget ?? settings.maxEndUserBudget, null, record.budget_duration, record.budget_reset_at, record.spend, settings);
     return this.sync(this.customers, record.user_id, record, null, settings, now, 'end_user', `end_user:${record.user_id}`, `end user ${record.user_id}`, `EndUser=${record.user_id} `,
-      record.rpm_limit, record.tpm_limit, null,
-      recordTerms(maxBudget, null, record.budget_duration, record.budget_reset_at, record.spend, settings));
+      record.rpm_limit ?? shared?.rpm_limit ?? null, record.tpm_limit ?? shared?.tpm_limit ?? null, shared?.max_parallel_requests ?? null, terms);
   }
 
-  /** The key's limits for one model (model_rpm_limit / model_tpm_limit), or null when it has none for it. */
-  model(key: KeyRecord, model: string): EntityLimits | null {
+  /**
+   * The key's limits for one model (model_rpm_limit / model_tpm_limit for that name, and the
+   * model_max_budget entry that governs it), or null when it has none for it.
+   */
+  model(key: KeyRecord, model: string, settings: LimitSettings): EntityLimits | null {
     let byModel = this.models.get(key.token);
     if (byModel === undefined) bounded(this.models).set(key.token, (byModel = new Map()));
     const cached = byModel.get(model);
-    if (cached !== undefined && cached.source === key) return cached.active ? cached : null;
+    if (cached !== undefined && cached.source === key && cached.settings === settings) return cached.active ? cached : null;
     const rpm = key.model_rpm_limit?.[model];
     const tpm = key.model_tpm_limit?.[model];
-    return this.sync(bounded(byModel), model, key, null, null, 0, 'model_per_key', `key:${key.token}:model:${model}`, `model ${model} on key ${keyLabel(key)}`, '',
-      typeof rpm === 'number' ? rpm : null, typeof tpm === 'number' ? tpm : null, null, null);
+    const budget = modelBudgetFor(key.model_max_budget, model);
+    const terms: BudgetTerms | null = budget === null ? null : {
+      maxBudget: budget.maxBudget,
+      softBudget: null,
+      tempIncrease: null,
+      tempExpiry: null,
+      duration: budget.duration,
+      resetAt: budget.duration === null ? null : MODEL_BUDGET_EPOCH,
+      storedSpend: null,
+      timeZone: settings.timeZone,
+    };
+    const entity = this.sync(bounded(byModel), model, key, null, settings, Date.now(), 'model_per_key', `key:${key.token}:model:${model}`, `model ${model} on key ${keyLabel(key)}`, '',
+      typeof rpm === 'number' ? rpm : null, typeof tpm === 'number' ? tpm : null, null, terms,
+      budget === null ? undefined : `key:${key.token}:model:${budget.budgetModel}:budget`);
+    // LiteLLM's words for a spent per-model budget (it names the key by digest; no alias is None).
+    if (entity !== null) {
+      entity.budgetExceededMessage = budget === null ? null
+        : `LiteLLM Virtual Key: ${key.token}, key_alias: ${key.key_alias ?? 'None'}, exceeded budget for model=${model}`;
+    }
+    return entity;
   }
 
   /** The deployment's rpm / tpm (litellm_params), or null when it sets neither. */
@@ -304,6 +374,7 @@ export class ThreadLimits {
     tpm: number | null,
     parallel: number | null,
     terms: BudgetTerms | null,
+    budgetName?: string,
   ): EntityLimits | null {
     let entity = map.get(id);
     if (entity === undefined) {
@@ -316,7 +387,7 @@ export class ThreadLimits {
     entity.source2 = source2;
     entity.settings = settings;
     entity.setRates(rpm, tpm, parallel);
-    entity.setBudget(terms, now);
+    entity.setBudget(terms, now, budgetName);
     return entity.active ? entity : null;
   }
 }

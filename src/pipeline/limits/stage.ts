@@ -6,21 +6,26 @@
  * it failed (`finish`). docs/counters.md describes the rules for users.
  *
  * What one request reserves, budgets first (a spent budget is reported before a rate limit):
- * - budgets (accumulators of micro-dollars) of the key, its user, team and team membership, the
- *   end user and the proxy: the worst-case cost (the exact prompt count at the input price plus
- *   max_tokens, or ailb_settings.budget_reservation_max_tokens, at the output price), capped at
- *   what the budget has left; settled to ctx.costUsd;
+ * - budgets (accumulators of micro-dollars) of the key, the key's model (model_max_budget), its
+ *   user, team and team membership, the end user and the proxy: the worst-case cost (the exact
+ *   prompt count at the input price plus max_tokens, or ailb_settings.budget_reservation_max_tokens,
+ *   at the output price), capped at what the budget has left; settled to ctx.costUsd;
  * - requests per minute (1) and tokens per minute (prompt + max_tokens, settled to the usage) in
  *   sliding 60 s windows, and requests in flight (a gauge), of the key, its user, team and team
  *   membership, the end user, the key's model (model_rpm_limit / model_tpm_limit), the chosen
  *   deployment (litellm_params rpm / tpm) and the proxy (global_max_parallel_requests).
  * Refusals: 400 `budget_exceeded` when a budget's settled spend has reached max_budget, 429
  * `budget_reserved` when what is left of it is held by calls in flight, 429 `rate_limit_exceeded`
- * naming the entity and the limit, each with `retry-after` where waiting helps. Answers carry
- * x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the key's own rpm and tpm limits.
+ * naming the entity and the limit, each with `retry-after` where waiting helps (a spent
+ * model_max_budget is refused in LiteLLM's words). Answers of a virtual key carry
+ * x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the key's own rpm and tpm limits, and
+ * LiteLLM's x-litellm-key-{spend,max-budget,rpm-limit,tpm-limit}; x-litellm-key-spend is the
+ * key's spend before the call (the settled spend of its budget period when it has a budget,
+ * else the stored spend of its record).
  *
  * A request with nothing to reserve (the master key, or a key whose plan has no entity, with no
- * proxy-wide limit, no end-user record with limits and no deployment rpm/tpm) allocates nothing.
+ * proxy-wide limit, no end-user record with limits and no deployment rpm/tpm) allocates nothing:
+ * a key's headers are then made once per record.
  *
  * With Redis (`shared`, src/pipeline/limits/shared.ts), a request the native store admitted then
  * suspends and reserves the same counters, amounts and specs in Redis in one script call: a
@@ -124,14 +129,18 @@ export class RequestLimits {
     const entities = this.entities;
     const auth = ctx.auth;
     let plan = auth === null ? null : entities.keyPlan(auth, settings);
+    const keyHeaders = plan === null ? null : plan.keyHeaders;
     if (plan !== null && plan.empty) plan = null;
     const customer = ctx.customer === null ? null : entities.customer(ctx.customer, settings);
     const proxy = settings.proxyWide ? entities.global(settings) : null;
     const spec = ctx.deployment === null ? null : ctx.deployment.spec;
     const deployment = spec !== null && (spec.rpm !== null || spec.tpm !== null) ? entities.deployment(spec) : null;
     // A key without limits of its own, and nothing else that applies: no clock read, no counter call.
-    if (plan === null && customer === null && proxy === null && deployment === null) return false;
-    const model = plan !== null && plan.modelLimits ? entities.model(auth!.key, ctx.model) : null;
+    if (plan === null && customer === null && proxy === null && deployment === null) {
+      ctx.rateLimitHeaders = keyHeaders;
+      return false;
+    }
+    const model = plan !== null && plan.modelLimits ? entities.model(auth!.key, ctx.model, settings) : null;
 
     const now = Date.now();
     this.n = 0;
@@ -140,6 +149,7 @@ export class RequestLimits {
     this.tokens = Math.max(ctx.promptTokens, 0) + Math.max(ctx.maxTokens, 0);
     if (plan !== null) {
       this.addBudget(ctx, plan.key, now);
+      this.addBudget(ctx, model, now);
       this.addBudget(ctx, plan.user, now);
       this.addBudget(ctx, plan.team, now);
       this.addBudget(ctx, plan.member, now);
@@ -155,7 +165,10 @@ export class RequestLimits {
     this.addRates(deployment);
     this.addRates(proxy);
     const n = this.n;
-    if (n === 0) return false;
+    if (n === 0) {
+      ctx.rateLimitHeaders = keyHeaders;
+      return false;
+    }
 
     const store = entities.store;
     let handle = -1;
@@ -181,7 +194,9 @@ export class RequestLimits {
     ctx.limitHandle = handle;
     ctx.limitReservation = new LimitReservation(this.units.slice(0, n), this.payers === 0 ? null : this.payerList());
     const key = plan?.key ?? null;
-    if (key !== null && (key.rpm >= 0 || key.tpm >= 0)) ctx.rateLimitHeaders = this.headers(key, now);
+    ctx.rateLimitHeaders = key !== null && (key.rpm >= 0 || key.tpm >= 0 || key.budget !== null)
+      ? this.headers(key, keyHeaders!, now)
+      : keyHeaders;
     if (this.shared === null) {
       this.clearOwners();
       return false;
@@ -380,7 +395,11 @@ export class RequestLimits {
     return rateRefusal(ctx, owner, unit, refusal.limit, refusal.remaining, refusal.retryMs, this.amounts[i]);
   }
 
-  private headers(key: EntityLimits, now: number): string[] {
+  /**
+   * The answer headers of a key with counters of its own: x-ratelimit-* for its rpm and tpm
+   * limits, its record's x-litellm-key-* headers, and x-litellm-key-spend from its budget.
+   */
+  private headers(key: EntityLimits, keyHeaders: readonly string[], now: number): string[] {
     const out: string[] = [];
     const store = this.entities.store;
     const n = this.n;
@@ -399,6 +418,10 @@ export class RequestLimits {
     };
     if (key.rpm >= 0) add(key.rpmId, 'requests');
     if (key.tpm >= 0) add(key.tpmId, 'tokens');
+    for (let i = 0; i < keyHeaders.length; i++) out.push(keyHeaders[i]);
+    // Spend before this call, as LiteLLM reports it: the period's settled spend, without the
+    // reservations of calls in flight (this one's included).
+    if (key.budget !== null) out.push('x-litellm-key-spend', String(fromMicroUsd(key.budget.settledMicros(now))));
     return out;
   }
 
@@ -406,7 +429,8 @@ export class RequestLimits {
     const now = Date.now();
     for (const payer of payers) {
       const account = payer.budget;
-      if (account === null) continue;
+      // Per-model budgets have no alerts (nor in LiteLLM).
+      if (account === null || payer.kind === 'model_per_key') continue;
       const spend = account.settledMicros(now);
       const level = account.thresholdLevel(spend);
       if (level <= account.reportedLevel) continue;
@@ -463,7 +487,8 @@ function countersUnavailable(): GatewayError {
 function budgetRefusalAt(ctx: RequestContext, owner: EntityLimits, account: BudgetAccount, settled: number): GatewayError {
   const max = account.maxBudget ?? 0;
   if (settled >= account.limitMicros) {
-    return new GatewayError('budget_exceeded', `Budget has been exceeded! ${owner.tag}Current cost: ${fromMicroUsd(settled)}, Max budget: ${max}`);
+    const message = owner.budgetExceededMessage ?? `Budget has been exceeded! ${owner.tag}Current cost: ${fromMicroUsd(settled)}, Max budget: ${max}`;
+    return new GatewayError('budget_exceeded', message);
   }
   ctx.retryAfterS = 1;
   const left = fromMicroUsd(account.limitMicros - settled);
