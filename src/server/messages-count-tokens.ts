@@ -2,9 +2,11 @@
  * POST /v1/messages/count_tokens, Anthropic's token count: a Messages request body (model,
  * system, messages, tools) → `{"input_tokens": N}`, errors in Anthropic's envelope.
  *
- * Counted by the gateway's native tokenizer with the upstream model's encoding (o200k_base stands
- * in for models whose tokenizer is not built in, Claude's among them: the count is then an
- * estimate, and `x-ailb-tokens-estimated: true` says so). Needs a key the gateway accepts.
+ * For a model served by an Anthropic deployment the deployment's own count_tokens answers (exact
+ * for Claude's tokenizer). Otherwise, or when it cannot answer, the gateway's native tokenizer
+ * counts with the upstream model's encoding (o200k_base stands in for models whose tokenizer is
+ * not built in: the count is then an estimate, and `x-ailb-tokens-estimated: true` says so).
+ * Needs a key the gateway accepts.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { GatewayError } from '../errors.js';
@@ -15,6 +17,7 @@ import type { ThreadState } from './http-app.js';
 import { readPresentedKey } from './http-util.js';
 import { readBody } from './read-body.js';
 import { statusLine } from './uws-sink.js';
+import type { DeploymentRuntime } from '../pipeline/runtime.js';
 
 export function onMessagesCountTokens(state: ThreadState, res: HttpResponse, req: HttpRequest): void {
   const runtime = state.runtime;
@@ -53,12 +56,72 @@ export function onMessagesCountTokens(state: ThreadState, res: HttpResponse, req
     }
     const deployment = runtime.deploymentsFor(model)[0];
     const upstreamModel = deployment === undefined ? model : deployment.upstreamModelFor(model);
-    const { encoding, estimate } = encodingForModel(upstreamModel);
-    countTokensAsync(encoding, text).then(
-      (tokens) => send(200, JSON.stringify({ input_tokens: tokens }), estimate),
-      (error: unknown) => fail(new GatewayError('internal_error', `Could not count tokens: ${String(error)}`)),
+    const countLocally = () => {
+      const { encoding, estimate } = encodingForModel(upstreamModel);
+      countTokensAsync(encoding, text).then(
+        (tokens) => send(200, JSON.stringify({ input_tokens: tokens }), estimate),
+        (error: unknown) => fail(new GatewayError('internal_error', `Could not count tokens: ${String(error)}`)),
+      );
+    };
+    if (deployment === undefined || deployment.wire !== 'anthropic' || deployment.adapter?.passthrough === undefined) {
+      countLocally();
+      return;
+    }
+    askUpstream(deployment, upstreamModel, body).then(
+      (answer) => {
+        if (answer === null) countLocally();
+        else send(answer.status, answer.body, false);
+      },
+      () => countLocally(),
     );
   }
+}
+
+/** Longest wait for an Anthropic deployment's own count before counting here instead. */
+const UPSTREAM_COUNT_TIMEOUT_MS = 5000;
+
+/**
+ * Anthropic's own count (`/v1/messages/count_tokens` of the deployment), exact for Claude's
+ * tokenizer: its answer (or its 4xx, which says what is wrong with the request) is relayed.
+ * Resolves null when the upstream cannot answer (unreachable, 5xx, too slow): the gateway's
+ * estimate is better than no answer.
+ */
+function askUpstream(deployment: DeploymentRuntime, upstreamModel: string, body: Buffer): Promise<{ status: number; body: string } | null> {
+  const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  request.model = upstreamModel;
+  const bytes = Buffer.from(JSON.stringify(request));
+  const target = { deployment: deployment.spec, upstreamModel, stream: false, dropParams: deployment.dropParams };
+  return Promise.resolve(deployment.adapter!.passthrough!('/v1/messages/count_tokens', target)).then(
+    (where) =>
+      new Promise((resolve) => {
+        let status = 0;
+        const chunks: Buffer[] = [];
+        const timer = setTimeout(() => {
+          exchange.abort(new Error('count_tokens timed out'));
+          resolve(null);
+        }, UPSTREAM_COUNT_TIMEOUT_MS);
+        const exchange = deployment.pool.request(
+          { path: where.path, headerBlock: where.headerBlock, body: bytes, idleTimeoutMs: UPSTREAM_COUNT_TIMEOUT_MS },
+          {
+            onHead(code) {
+              status = code;
+            },
+            onBody(chunk) {
+              chunks.push(Buffer.from(chunk));
+              return true;
+            },
+            onComplete() {
+              clearTimeout(timer);
+              resolve(status >= 500 ? null : { status, body: Buffer.concat(chunks).toString('utf8') });
+            },
+            onError() {
+              clearTimeout(timer);
+              resolve(null);
+            },
+          },
+        );
+      }),
+  );
 }
 
 function modelOf(body: Buffer): string {
