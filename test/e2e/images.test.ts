@@ -18,17 +18,18 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { MockAzure } from '../support/mocks/azure.js';
-import { MockBedrock, TEST_AWS_CREDENTIALS, TEST_AWS_REGION } from '../support/mocks/bedrock.js';
+import { MockBedrock, mockBedrockParams } from '../support/mocks/bedrock.js';
 import { MOCK_PNG_BASE64, MockGemini } from '../support/mocks/gemini.js';
 import { MockGoogleOAuth } from '../support/mocks/google-oauth.js';
+import { recordOf, RecordingServer } from '../support/mocks/recording-server.js';
+import { deployment, gatewayConfig, NO_RETRIES, openaiClient, SentBodies } from '../support/provider-e2e.js';
 
 const AZURE_API_VERSION = '2024-10-21';
 const VERTEX_PROJECT = 'ailb-images-e2e';
@@ -41,35 +42,17 @@ const OPENAI_ANSWER = JSON.stringify({
   usage: { total_tokens: 100, input_tokens: 50, output_tokens: 50, input_tokens_details: { text_tokens: 10, image_tokens: 40 } },
 });
 
-interface SeenRequest {
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
 /** A minimal OpenAI upstream: `POST /v1/images/generations` answers OPENAI_ANSWER; every request is kept. */
-class LocalOpenAI {
-  readonly requests: SeenRequest[] = [];
-  private readonly server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      this.requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const found = req.method === 'POST' && req.url === '/v1/images/generations';
-      const body = found ? OPENAI_ANSWER : JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } });
-      res.writeHead(found ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
-    });
-  });
-
-  /** The api_base: `http://127.0.0.1:{port}/v1`. */
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+class LocalOpenAI extends RecordingServer<never> {
+  constructor() {
+    super('the local OpenAI upstream', '/v1');
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  protected receive(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    this.requests.push(recordOf(req, body));
+    const found = req.method === 'POST' && req.url === '/v1/images/generations';
+    const answer = found ? OPENAI_ANSWER : JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } });
+    res.writeHead(found ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer);
   }
 }
 
@@ -83,58 +66,27 @@ interface Bases {
 }
 
 function config(b: Bases): string {
-  const bedrock = (name: string, model: string) => `  - model_name: ${name}
-    litellm_params:
-      model: bedrock/${model}
-      aws_access_key_id: ${TEST_AWS_CREDENTIALS.accessKeyId}
-      aws_secret_access_key: ${JSON.stringify(TEST_AWS_CREDENTIALS.secretAccessKey)}
-      aws_region_name: ${TEST_AWS_REGION}
-      aws_bedrock_runtime_endpoint: ${JSON.stringify(b.bedrock)}`;
-  return `model_list:
-  - model_name: openai-dalle
-    litellm_params:
-      model: openai/dall-e-3
-      api_base: ${JSON.stringify(b.openai)}
-      api_key: sk-upstream-secret
-  - model_name: azure-dalle
-    litellm_params:
-      model: azure/my-image-deployment
-      api_base: ${JSON.stringify(b.azure)}
-      api_key: ${b.azureKey}
-      api_version: "${AZURE_API_VERSION}"
-  - model_name: imagen
-    litellm_params:
-      model: gemini/imagen-4.0-generate-001
-      api_base: ${JSON.stringify(b.google)}
-      api_key: gemini-test-key
-  - model_name: imagen-dropping
-    litellm_params:
-      model: gemini/imagen-4.0-generate-001
-      api_base: ${JSON.stringify(b.google)}
-      api_key: gemini-test-key
-      drop_params: true
-  - model_name: vertex-imagen
-    litellm_params:
-      model: vertex_ai/imagen-3.0-generate-002
-      api_base: ${JSON.stringify(b.google)}
-      vertex_project: ${VERTEX_PROJECT}
-      vertex_location: ${VERTEX_LOCATION}
-      vertex_credentials: ${JSON.stringify(b.vertexKeyFile)}
-${bedrock('titan-image', 'amazon.titan-image-generator-v2:0')}
-${bedrock('nova-canvas', 'amazon.nova-canvas-v1:0')}
-  - model_name: claude
-    litellm_params:
-      model: anthropic/claude-sonnet-4-20250514
-      api_base: http://127.0.0.1:9
-      api_key: sk-ant-unused
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 0
-  allowed_fails: 1000
-ailb_settings:
-  hot_reload: false
-`;
+  const bedrock = (name: string, model: string) => deployment(name, mockBedrockParams(model, b.bedrock));
+  const imagen = { model: 'gemini/imagen-4.0-generate-001', api_base: b.google, api_key: 'gemini-test-key' };
+  return gatewayConfig(
+    [
+      deployment('openai-dalle', { model: 'openai/dall-e-3', api_base: b.openai, api_key: 'sk-upstream-secret' }),
+      deployment('azure-dalle', { model: 'azure/my-image-deployment', api_base: b.azure, api_key: b.azureKey, api_version: AZURE_API_VERSION }),
+      deployment('imagen', imagen),
+      deployment('imagen-dropping', { ...imagen, drop_params: true }),
+      deployment('vertex-imagen', {
+        model: 'vertex_ai/imagen-3.0-generate-002',
+        api_base: b.google,
+        vertex_project: VERTEX_PROJECT,
+        vertex_location: VERTEX_LOCATION,
+        vertex_credentials: b.vertexKeyFile,
+      }),
+      bedrock('titan-image', 'amazon.titan-image-generator-v2:0'),
+      bedrock('nova-canvas', 'amazon.nova-canvas-v1:0'),
+      deployment('claude', { model: 'anthropic/claude-sonnet-4-20250514', api_base: 'http://127.0.0.1:9', api_key: 'sk-ant-unused' }),
+    ],
+    NO_RETRIES,
+  );
 }
 
 describe('openai SDK images.generate → gateway → each provider', () => {
@@ -146,8 +98,7 @@ describe('openai SDK images.generate → gateway → each provider', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ailb-images-e2e-'));
   let gw: TestGateway;
   let client: OpenAI;
-  /** Raw bodies the SDK sent, in order. */
-  const sent: string[] = [];
+  const sent = new SentBodies();
 
   before(async () => {
     azure.deployments.add('my-image-deployment');
@@ -164,15 +115,7 @@ describe('openai SDK images.generate → gateway → each provider', () => {
     };
     google.acceptsToken = (token) => oauth.tokensIssued().includes(token);
     gw = await startTestGateway(config(bases), { threads: 1 });
-    client = new OpenAI({
-      apiKey: MASTER_KEY,
-      baseURL: `${gw.url}/v1`,
-      maxRetries: 0,
-      fetch: async (url, init) => {
-        if (typeof init?.body === 'string') sent.push(init.body);
-        return fetch(url, init);
-      },
-    });
+    client = openaiClient(gw, { fetch: sent.fetch });
   });
 
   after(async () => {
@@ -196,7 +139,7 @@ describe('openai SDK images.generate → gateway → each provider', () => {
     const seen = openai.requests[0];
     assert.equal(seen.path, '/v1/images/generations');
     assert.equal(seen.headers.authorization, 'Bearer sk-upstream-secret');
-    assert.equal(seen.body, sent.at(-1)!.replace('"model":"openai-dalle"', '"model":"dall-e-3"'));
+    assert.equal(seen.body.toString('utf8'), sent.lastWithModel('openai-dalle', 'dall-e-3'));
     assert.deepEqual(images, JSON.parse(OPENAI_ANSWER));
     assert.ok(response.headers.get('x-ailb-call-id'));
   });
@@ -208,7 +151,7 @@ describe('openai SDK images.generate → gateway → each provider', () => {
     assert.equal(seen.path, `/openai/deployments/my-image-deployment/images/generations?api-version=${AZURE_API_VERSION}`);
     assert.equal(seen.headers['api-key'], azure.apiKey);
     assert.equal(seen.headers.authorization, undefined);
-    assert.equal(seen.body.toString('utf8'), sent.at(-1)!.replace('"model":"azure-dalle"', '"model":"my-image-deployment"'));
+    assert.equal(seen.body.toString('utf8'), sent.lastWithModel('azure-dalle', 'my-image-deployment'));
     assert.equal(images.data?.[0].b64_json, MOCK_PNG_BASE64);
     assert.equal(images.data?.[0].revised_prompt, 'A picture of: A lighthouse at dusk');
   });

@@ -9,14 +9,15 @@
  * - with an Anthropic upstream: the bytes pass through, only `model` replaced.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { countTokens } from '../../src/native/index.js';
 import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { MockOpenAI } from '../support/mock-openai.js';
 import { MockAnthropic, sseText, textMessage, toolStreamEvents, toolUseMessage } from '../support/mocks/anthropic.js';
+import { RecordingServer } from '../support/mocks/recording-server.js';
+import { gatewayConfig, keyedDeployment, SentBodies } from '../support/provider-e2e.js';
 
 const WEATHER_TOOL = {
   name: 'get_weather',
@@ -30,29 +31,21 @@ const WEATHER_TOOL = {
 
 /**
  * An OpenAI-format upstream that calls get_weather until the conversation has a tool message,
- * then answers with text (MockOpenAI only answers text). Records the request bodies it gets.
+ * then answers with text (MockOpenAI only answers text). Records the request bodies it gets, parsed.
  */
-class ToolCallingUpstream {
-  readonly bodies: Record<string, any>[] = [];
-  private server: http.Server | null = null;
-
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => this.answer(JSON.parse(Buffer.concat(chunks).toString('utf8')), res));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+class ToolCallingUpstream extends RecordingServer<never, Record<string, any>> {
+  constructor() {
+    super('the tool-calling upstream', '/v1');
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  /** Records the body parsed, and answers it. */
+  protected receive(_req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    const parsed = JSON.parse(body.toString('utf8')) as Record<string, any>;
+    this.requests.push(parsed);
+    this.answer(parsed, res);
   }
 
   private answer(body: Record<string, any>, res: http.ServerResponse): void {
-    this.bodies.push(body);
     const answered = body.messages.some((m: { role: string }) => m.role === 'tool');
     const base = { id: 'chatcmpl-tool', created: 1_700_000_000, model: body.model };
     const call = { id: 'call_weather_1', type: 'function', function: { name: 'get_weather', arguments: '{"location": "San Francisco, CA"}' } };
@@ -78,16 +71,6 @@ class ToolCallingUpstream {
   }
 }
 
-function deployment(name: string, model: string, apiBase: string, apiKey: string): string {
-  return `  - model_name: ${JSON.stringify(name)}
-    litellm_params:
-      model: ${JSON.stringify(model)}
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: ${apiKey}
-      timeout: 5
-      stream_timeout: 5`;
-}
-
 describe('@anthropic-ai/sdk through the Anthropic front door', () => {
   const openai = new MockOpenAI();
   const limited = new MockOpenAI();
@@ -95,8 +78,7 @@ describe('@anthropic-ai/sdk through the Anthropic front door', () => {
   const anthropic = new MockAnthropic();
   let gw: TestGateway;
   let client: Anthropic;
-  /** Raw bodies the SDK sent, in order. */
-  const sent: string[] = [];
+  const sent = new SentBodies();
 
   before(async () => {
     limited.otherwise = {
@@ -104,26 +86,15 @@ describe('@anthropic-ai/sdk through the Anthropic front door', () => {
       status: 429,
       body: JSON.stringify({ error: { message: 'Rate limit reached for gpt-4o in organization org-123 on requests per min (RPM): Limit 3, Used 3, Requested 1.', type: 'requests', param: null, code: 'rate_limit_exceeded' } }),
     };
-    const yaml = `model_list:
-${deployment('gpt-4o', 'openai/gpt-4o-2024-08-06', await openai.start(), 'sk-upstream-secret')}
-${deployment('gpt-limited', 'openai/gpt-4o-2024-08-06', await limited.start(), 'sk-upstream-secret')}
-${deployment('gpt-tools', 'openai/gpt-4o-mini', await tools.start(), 'sk-upstream-secret')}
-${deployment('claude', 'anthropic/claude-sonnet-4-20250514', await anthropic.start(), 'sk-ant-upstream')}
-general_settings:
-  master_key: ${MASTER_KEY}
-ailb_settings:
-  hot_reload: false
-`;
-    gw = await startTestGateway(yaml);
-    client = new Anthropic({
-      apiKey: MASTER_KEY,
-      baseURL: gw.url,
-      maxRetries: 0,
-      fetch: async (url, init) => {
-        if (typeof init?.body === 'string') sent.push(init.body);
-        return fetch(url, init);
-      },
-    });
+    gw = await startTestGateway(
+      gatewayConfig([
+        keyedDeployment('gpt-4o', 'openai/gpt-4o-2024-08-06', await openai.start(), 'sk-upstream-secret'),
+        keyedDeployment('gpt-limited', 'openai/gpt-4o-2024-08-06', await limited.start(), 'sk-upstream-secret'),
+        keyedDeployment('gpt-tools', 'openai/gpt-4o-mini', await tools.start(), 'sk-upstream-secret'),
+        keyedDeployment('claude', 'anthropic/claude-sonnet-4-20250514', await anthropic.start(), 'sk-ant-upstream'),
+      ]),
+    );
+    client = new Anthropic({ apiKey: MASTER_KEY, baseURL: gw.url, maxRetries: 0, fetch: sent.fetch });
   });
 
   after(async () => {
@@ -202,8 +173,8 @@ ailb_settings:
       const first = await client.messages.create({ model: 'gpt-tools', max_tokens: 512, tools: [WEATHER_TOOL], tool_choice: { type: 'auto' }, messages: [question] });
       assert.equal(first.stop_reason, 'tool_use');
       assert.deepEqual(first.content, [{ type: 'tool_use', id: 'call_weather_1', name: 'get_weather', input: { location: 'San Francisco, CA' } }]);
-      assert.deepEqual(tools.bodies[0].tools, [{ type: 'function', function: { name: 'get_weather', description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.input_schema } }]);
-      assert.equal(tools.bodies[0].tool_choice, 'auto');
+      assert.deepEqual(tools.requests[0].tools, [{ type: 'function', function: { name: 'get_weather', description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.input_schema } }]);
+      assert.equal(tools.requests[0].tool_choice, 'auto');
 
       const second = await client.messages.create({
         model: 'gpt-tools',
@@ -217,7 +188,7 @@ ailb_settings:
       });
       assert.deepEqual(second.content, [{ type: 'text', text: 'It is 15 degrees in San Francisco.' }]);
       assert.equal(second.stop_reason, 'end_turn');
-      assert.deepEqual(tools.bodies[1].messages, [
+      assert.deepEqual(tools.requests[1].messages, [
         { role: 'user', content: 'What is the weather like in San Francisco?' },
         { role: 'assistant', content: null, tool_calls: [{ id: 'call_weather_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA"}' } }] },
         { role: 'tool', tool_call_id: 'call_weather_1', content: '15 degrees' },
@@ -289,7 +260,7 @@ ailb_settings:
       const seen = anthropic.lastRequest();
       assert.equal(seen.path, '/v1/messages');
       assert.equal(seen.headers['x-api-key'], 'sk-ant-upstream');
-      assert.equal(seen.body.toString('utf8'), sent[sent.length - 1].replace('"model":"claude"', '"model":"claude-sonnet-4-20250514"'));
+      assert.equal(seen.body.toString('utf8'), sent.lastWithModel('claude', 'claude-sonnet-4-20250514'));
       assert.deepEqual(message, textMessage('claude-sonnet-4-20250514'));
     });
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { hashKey } from '../../src/control/key-material.js';
+import type { SpendLogRecord } from '../../src/store/types.js';
 import { MockOpenAI } from '../support/mock-openai.js';
 import { MockAnthropic } from '../support/mocks/anthropic.js';
 import { MASTER_KEY, postJson, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -78,18 +79,20 @@ ailb_settings:
   test('translated and passed-through calls each write one priced spend row charged to the key', async () => {
     const key = await keyWith({ key_alias: 'messages-spend' });
     const client = new Anthropic({ apiKey: key, baseURL: gw.url, maxRetries: 0 });
-    const writer = gw.control!.spendWriter;
-    const before = writer.stats().enqueuedRows;
     await client.messages.create({ model: 'gpt-4o', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
     const stream = client.messages.stream({ model: 'claude', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
     await stream.finalMessage();
+    // Rows reach the main thread in batches (an earlier test's may still be on the way): poll the
+    // store for this key's rows, flushing the writer each time.
+    const writer = gw.control!.spendWriter;
     const deadline = Date.now() + 10_000;
-    while (writer.stats().enqueuedRows < before + 2) {
-      if (Date.now() > deadline) throw new Error('the spend rows did not reach the main thread');
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    let rows: SpendLogRecord[] = [];
+    for (;;) {
+      await writer.flush();
+      ({ rows } = await gw.control!.store.spendLogs.list({ api_key: hashKey(key), page: 1, size: 100 }));
+      if (rows.length >= 2 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await writer.flush();
-    const { rows } = await gw.control!.store.spendLogs.list({ api_key: hashKey(key), page: 1, size: 100 });
     assert.equal(rows.length, 2);
     for (const row of rows) {
       assert.equal(row.call_type, 'anthropic_messages');

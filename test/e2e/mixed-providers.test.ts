@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { MockOpenAI } from '../support/mock-openai.js';
 import { MockAnthropic } from '../support/mocks/anthropic.js';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { deployment, gatewayConfig, openaiClient } from '../support/provider-e2e.js';
 
 describe('a model group mixing Anthropic and OpenAI deployments', () => {
   const openaiUpstream = new MockOpenAI();
@@ -21,26 +22,19 @@ describe('a model group mixing Anthropic and OpenAI deployments', () => {
   before(async () => {
     const openaiBase = await openaiUpstream.start();
     const anthropicBase = await anthropicUpstream.start();
-    gw = await startTestGateway(`model_list:
-  - model_name: mixed
-    litellm_params: { model: anthropic/shared-model, api_base: "${anthropicBase}", api_key: sk-ant-test, order: 1 }
-    model_info: { id: mixed-anthropic }
-  - model_name: mixed
-    litellm_params: { model: openai/shared-model, api_base: "${openaiBase}", api_key: sk-upstream-secret, order: 2 }
-    model_info: { id: mixed-openai }
-  - model_name: claude-only
-    litellm_params: { model: anthropic/claude-sonnet-4-5, api_base: "${anthropicBase}", api_key: sk-ant-test }
-  - model_name: gpt-backup
-    litellm_params: { model: openai/gpt-4o-mini, api_base: "${openaiBase}", api_key: sk-upstream-secret }
-router_settings:
-  fallbacks: [{ claude-only: [gpt-backup] }]
-  allowed_fails: 100
-general_settings:
-  master_key: ${MASTER_KEY}
-ailb_settings:
-  hot_reload: false
-`);
-    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const anthropic = { api_base: anthropicBase, api_key: 'sk-ant-test' };
+    const openai = { api_base: openaiBase, api_key: 'sk-upstream-secret' };
+    const yaml = gatewayConfig(
+      [
+        `${deployment('mixed', { model: 'anthropic/shared-model', ...anthropic, order: 1 })}\n    model_info: { id: mixed-anthropic }`,
+        `${deployment('mixed', { model: 'openai/shared-model', ...openai, order: 2 })}\n    model_info: { id: mixed-openai }`,
+        deployment('claude-only', { model: 'anthropic/claude-sonnet-4-5', ...anthropic }),
+        deployment('gpt-backup', { model: 'openai/gpt-4o-mini', ...openai }),
+      ],
+      'router_settings:\n  fallbacks: [{ claude-only: [gpt-backup] }]\n  allowed_fails: 100\n',
+    );
+    gw = await startTestGateway(yaml);
+    client = openaiClient(gw);
   });
 
   after(async () => {

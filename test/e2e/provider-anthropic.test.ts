@@ -7,29 +7,17 @@
  * credential replaced.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { MockAnthropic, textMessage, textStreamEvents, toolStreamEvents, toolUseMessage, type RecordedAnthropicRequest } from '../support/mocks/anthropic.js';
+import { MASTER_KEY } from '../support/gateway.js';
+import { MockAnthropic, textMessage, textStreamEvents, toolStreamEvents, toolUseMessage } from '../support/mocks/anthropic.js';
+import { deployment, gatewayConfig, NO_RETRIES, providerGateway } from '../support/provider-e2e.js';
 
 const UPSTREAM_MODEL = 'claude-sonnet-4-5';
 
 function config(apiBase: string): string {
-  return `model_list:
-  - model_name: claude
-    litellm_params:
-      model: anthropic/${UPSTREAM_MODEL}
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: sk-ant-test
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 0
-  allowed_fails: 1000
-ailb_settings:
-  hot_reload: false
-`;
+  return gatewayConfig([deployment('claude', { model: `anthropic/${UPSTREAM_MODEL}`, api_base: apiBase, api_key: 'sk-ant-test' })], NO_RETRIES);
 }
 
 const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -43,31 +31,10 @@ const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
 
 describe('openai SDK → gateway → anthropic', () => {
   const upstream = new MockAnthropic();
-  let gw: TestGateway;
-  let client: OpenAI;
-
-  before(async () => {
-    const apiBase = await upstream.start();
-    gw = await startTestGateway(config(apiBase));
-    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  });
-
-  after(async () => {
-    await gw.stop();
-    await upstream.stop();
-  });
-
-  beforeEach(() => {
-    upstream.requests.length = 0;
-  });
-
-  function only(): RecordedAnthropicRequest {
-    assert.equal(upstream.requests.length, 1, 'one upstream request');
-    return upstream.requests[0];
-  }
+  const e2e = providerGateway(upstream, config);
 
   test('plain chat: the exact upstream request, the answer as a chat.completion', async () => {
-    const completion = await client.chat.completions.create({
+    const completion = await e2e.client.chat.completions.create({
       model: 'claude',
       messages: [
         { role: 'system', content: 'You are a helpful assistant.' },
@@ -76,7 +43,7 @@ describe('openai SDK → gateway → anthropic', () => {
       max_tokens: 256,
       temperature: 0.3,
     });
-    const seen = only();
+    const seen = e2e.only();
     assert.equal(seen.method, 'POST');
     assert.equal(seen.path, '/v1/messages');
     assert.equal(seen.headers['x-api-key'], 'sk-ant-test');
@@ -100,19 +67,19 @@ describe('openai SDK → gateway → anthropic', () => {
   });
 
   test('streamed without include_usage: text deltas, a finish_reason, and no usage chunk', async () => {
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Say hello' }], stream: true });
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Hello!');
     assert.equal(chunks[0].choices[0].delta.role, 'assistant');
     assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'stop');
     assert.ok(chunks.every((c) => c.choices.length === 1 && c.usage == null), 'no usage chunk was asked for');
-    assert.equal(only().json?.stream, true);
-    assert.equal(only().json?.stream_options, undefined);
+    assert.equal(e2e.only().json?.stream, true);
+    assert.equal(e2e.only().json?.stream_options, undefined);
   });
 
   test('streamed with include_usage: the last chunk has no choices and the usage', async () => {
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Say hello' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Say hello' }], stream: true, stream_options: { include_usage: true } });
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     const last = chunks.at(-1)!;
@@ -126,8 +93,8 @@ describe('openai SDK → gateway → anthropic', () => {
   test('tools round trip: tool_calls out, the tool message back in as a tool_result', async () => {
     upstream.enqueue({ kind: 'message', message: toolUseMessage(UPSTREAM_MODEL) });
     const question: OpenAI.Chat.Completions.ChatCompletionMessageParam = { role: 'user', content: "What's the weather like in San Francisco?" };
-    const first = await client.chat.completions.create({ model: 'claude', messages: [question], tools: [weatherTool], tool_choice: 'auto', parallel_tool_calls: false });
-    const out = only().json!;
+    const first = await e2e.client.chat.completions.create({ model: 'claude', messages: [question], tools: [weatherTool], tool_choice: 'auto', parallel_tool_calls: false });
+    const out = e2e.only().json!;
     assert.deepEqual(out.tools, [{ name: 'get_weather', description: 'Get the current weather in a given location', input_schema: weatherTool.function.parameters }]);
     assert.deepEqual(out.tool_choice, { type: 'auto', disable_parallel_tool_use: true });
     const message = first.choices[0].message;
@@ -139,13 +106,13 @@ describe('openai SDK → gateway → anthropic', () => {
     assert.deepEqual(JSON.parse(call.function.arguments), { location: 'San Francisco, CA', unit: 'celsius' });
 
     upstream.requests.length = 0;
-    const second = await client.chat.completions.create({
+    const second = await e2e.client.chat.completions.create({
       model: 'claude',
       tools: [weatherTool],
       messages: [question, message, { role: 'tool', tool_call_id: call.id, content: '15 degrees' }],
     });
     assert.equal(second.choices[0].message.content, 'Hi! My name is Claude.');
-    assert.deepEqual(only().json?.messages, [
+    assert.deepEqual(e2e.only().json?.messages, [
       { role: 'user', content: [{ type: 'text', text: "What's the weather like in San Francisco?" }] },
       {
         role: 'assistant',
@@ -160,7 +127,7 @@ describe('openai SDK → gateway → anthropic', () => {
 
   test('a streamed tool call arrives as OpenAI tool call deltas', async () => {
     upstream.enqueue({ kind: 'stream', events: toolStreamEvents(UPSTREAM_MODEL) });
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Weather in SF?' }], tools: [weatherTool], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Weather in SF?' }], tools: [weatherTool], stream: true });
     let args = '';
     let name = '';
     let id = '';
@@ -181,7 +148,7 @@ describe('openai SDK → gateway → anthropic', () => {
   });
 
   test('vision: an image URL and a data URL become image blocks', async () => {
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'claude',
       messages: [{
         role: 'user',
@@ -192,7 +159,7 @@ describe('openai SDK → gateway → anthropic', () => {
         ],
       }],
     });
-    assert.deepEqual(only().json?.messages, [{
+    assert.deepEqual(e2e.only().json?.messages, [{
       role: 'user',
       content: [
         { type: 'text', text: 'What is in these images?' },
@@ -204,14 +171,14 @@ describe('openai SDK → gateway → anthropic', () => {
 
   test('stop sequences go upstream as stop_sequences; a stop_sequence stop is finish_reason stop', async () => {
     upstream.enqueue({ kind: 'message', message: { ...textMessage(UPSTREAM_MODEL, 'One, two'), stop_reason: 'stop_sequence', stop_sequence: 'three' } });
-    const completion = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Count' }], stop: ['three', 'END'] });
-    assert.deepEqual(only().json?.stop_sequences, ['three', 'END']);
+    const completion = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Count' }], stop: ['three', 'END'] });
+    assert.deepEqual(e2e.only().json?.stop_sequences, ['three', 'END']);
     assert.equal(completion.choices[0].finish_reason, 'stop');
     assert.equal(completion.choices[0].message.content, 'One, two');
   });
 
   test('a parameter Anthropic cannot take is refused before any upstream call', async () => {
-    await assert.rejects(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], n: 2 }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], n: 2 }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError);
       assert.match(error.message, /'n'/);
       return true;
@@ -226,7 +193,7 @@ describe('openai SDK → gateway → anthropic', () => {
   ] as const) {
     test(`Anthropic ${status} ${type}: status kept, OpenAI error envelope`, async () => {
       upstream.enqueue({ kind: 'error', status, type, message });
-      const response = await fetch(`${gw.url}/v1/chat/completions`, {
+      const response = await fetch(`${e2e.gw.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'x' }] }),
@@ -238,7 +205,7 @@ describe('openai SDK → gateway → anthropic', () => {
       assert.equal(typeof body.error.type, 'string');
 
       upstream.enqueue({ kind: 'error', status, type, message });
-      await assert.rejects(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
+      await assert.rejects(e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
         assert.ok(error instanceof errorClass, String(error));
         assert.equal((error as InstanceType<typeof OpenAI.APIError>).status, status);
         return true;
@@ -248,7 +215,7 @@ describe('openai SDK → gateway → anthropic', () => {
 
   test('a stream the upstream breaks with an error event ends in an error, not a clean finish', async () => {
     upstream.enqueue({ kind: 'stream', events: [...textStreamEvents(UPSTREAM_MODEL).slice(0, 4), { event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } }] });
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], stream: true });
     let finished = false;
     await assert.rejects(async () => {
       for await (const chunk of stream) if (chunk.choices[0]?.finish_reason) finished = true;
@@ -257,10 +224,10 @@ describe('openai SDK → gateway → anthropic', () => {
   });
 
   test('Anthropic SDK on /v1/messages: the body passes through, model and key replaced', async () => {
-    const anthropic = new Anthropic({ apiKey: MASTER_KEY, baseURL: gw.url, maxRetries: 0 });
+    const anthropic = new Anthropic({ apiKey: MASTER_KEY, baseURL: e2e.gw.url, maxRetries: 0 });
     const message = await anthropic.messages.create({ model: 'claude', max_tokens: 1024, messages: [{ role: 'user', content: 'Hello, world' }] });
     assert.equal(message.content[0].type === 'text' ? message.content[0].text : '', 'Hi! My name is Claude.');
-    const seen = only();
+    const seen = e2e.only();
     assert.equal(seen.path, '/v1/messages');
     assert.equal(seen.headers['x-api-key'], 'sk-ant-test');
     assert.equal(seen.headers['anthropic-version'], '2023-06-01');
@@ -271,6 +238,6 @@ describe('openai SDK → gateway → anthropic', () => {
     const final = await stream.finalMessage();
     assert.equal(final.content[0].type === 'text' ? final.content[0].text : '', 'Hello!');
     assert.equal(final.usage.output_tokens, 15);
-    assert.equal(only().json?.stream, true);
+    assert.equal(e2e.only().json?.stream, true);
   });
 });

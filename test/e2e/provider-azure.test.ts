@@ -8,34 +8,29 @@
  * 400, rate limits, unknown deployments, a refused token request.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { MockAzure, STATIC_AD_TOKEN, type RecordedAzureRequest } from '../support/mocks/azure.js';
+import { MockAzure, STATIC_AD_TOKEN } from '../support/mocks/azure.js';
+import { deployment, gatewayConfig, NO_RETRIES, providerGateway, SentBodies } from '../support/provider-e2e.js';
 
 const API_VERSION = '2024-10-21';
 
 function config(apiBase: string, apiKey: string): string {
-  const deployment = (name: string, params: string) => `  - model_name: ${name}
-    litellm_params:
-      model: ${params}
-      api_base: ${JSON.stringify(apiBase)}`;
-  return `model_list:
-${deployment('azure-gpt', `azure/my-gpt4o-deployment\n      api_key: ${apiKey}\n      api_version: "${API_VERSION}"`)}
-${deployment('azure-embed', `azure/my-embedding-deployment\n      api_key: ${apiKey}\n      api_version: "${API_VERSION}"`)}
-${deployment('azure-v1', `azure/my-gpt4o-deployment\n      api_key: ${apiKey}\n      api_version: v1`)}
-${deployment('azure-entra', 'azure/my-gpt4o-deployment\n      tenant_id: tenant-1\n      client_id: client-id-1\n      client_secret: client-secret-1')}
-${deployment('azure-bad-secret', 'azure/my-gpt4o-deployment\n      tenant_id: tenant-1\n      client_id: client-id-1\n      client_secret: wrong-secret')}
-${deployment('azure-ad-token', `azure/my-gpt4o-deployment\n      azure_ad_token: ${STATIC_AD_TOKEN}`)}
-${deployment('azure-missing', `azure/no-such-deployment\n      api_key: ${apiKey}`)}
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 0
-  allowed_fails: 1000
-ailb_settings:
-  hot_reload: false
-`;
+  const azure = (name: string, model: string, params: Record<string, string>) => deployment(name, { model: `azure/${model}`, api_base: apiBase, ...params });
+  const keyed = { api_key: apiKey, api_version: API_VERSION };
+  const entra = { tenant_id: 'tenant-1', client_id: 'client-id-1' };
+  return gatewayConfig(
+    [
+      azure('azure-gpt', 'my-gpt4o-deployment', keyed),
+      azure('azure-embed', 'my-embedding-deployment', keyed),
+      azure('azure-v1', 'my-gpt4o-deployment', { api_key: apiKey, api_version: 'v1' }),
+      azure('azure-entra', 'my-gpt4o-deployment', { ...entra, client_secret: 'client-secret-1' }),
+      azure('azure-bad-secret', 'my-gpt4o-deployment', { ...entra, client_secret: 'wrong-secret' }),
+      azure('azure-ad-token', 'my-gpt4o-deployment', { azure_ad_token: STATIC_AD_TOKEN }),
+      azure('azure-missing', 'no-such-deployment', { api_key: apiKey }),
+    ],
+    NO_RETRIES,
+  );
 }
 
 const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -45,57 +40,34 @@ const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
 
 describe('openai SDK → gateway → azure', () => {
   const upstream = new MockAzure();
-  let gw: TestGateway;
-  let client: OpenAI;
-  /** Raw bodies the SDK sent, in order. */
-  const sent: string[] = [];
+  const sent = new SentBodies();
   const savedAuthority = process.env.AZURE_AUTHORITY_HOST;
-
-  before(async () => {
-    const apiBase = await upstream.start();
+  const e2e = providerGateway(upstream, (apiBase) => config(apiBase, upstream.apiKey), {
     // The gateway's threads read the authority host from the environment they start with.
-    process.env.AZURE_AUTHORITY_HOST = apiBase;
-    gw = await startTestGateway(config(apiBase, upstream.apiKey));
-    client = new OpenAI({
-      apiKey: MASTER_KEY,
-      baseURL: `${gw.url}/v1`,
-      maxRetries: 0,
-      fetch: async (url, init) => {
-        if (typeof init?.body === 'string') sent.push(init.body);
-        return fetch(url, init);
-      },
-    });
+    beforeGateway: (apiBase) => {
+      process.env.AZURE_AUTHORITY_HOST = apiBase;
+    },
+    client: { fetch: sent.fetch },
   });
 
-  after(async () => {
-    await gw.stop();
-    await upstream.stop();
+  after(() => {
     if (savedAuthority === undefined) delete process.env.AZURE_AUTHORITY_HOST;
     else process.env.AZURE_AUTHORITY_HOST = savedAuthority;
   });
 
-  beforeEach(() => {
-    upstream.requests.length = 0;
-  });
-
-  function only(): RecordedAzureRequest {
-    assert.equal(upstream.requests.length, 1, 'one upstream request');
-    return upstream.requests[0];
-  }
-
   /** What the upstream must have received: the client's last body with model set to the deployment name. */
-  function expectedBody(publicName: string, deployment = 'my-gpt4o-deployment'): string {
-    return sent[sent.length - 1].replace(`"model":"${publicName}"`, `"model":"${deployment}"`);
+  function expectedBody(publicName: string, deploymentName = 'my-gpt4o-deployment'): string {
+    return sent.lastWithModel(publicName, deploymentName);
   }
 
   test('plain chat with a system prompt and stop sequences: deployment path, api-version, api-key, body untouched', async () => {
-    const completion = await client.chat.completions.create({
+    const completion = await e2e.client.chat.completions.create({
       model: 'azure-gpt',
       messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello' }],
       temperature: 0.2,
       stop: ['END'],
     });
-    const seen = only();
+    const seen = e2e.only();
     assert.equal(seen.path, `/openai/deployments/my-gpt4o-deployment/chat/completions?api-version=${API_VERSION}`);
     assert.equal(seen.headers['api-key'], upstream.apiKey);
     assert.equal(seen.headers.authorization, undefined);
@@ -107,7 +79,7 @@ describe('openai SDK → gateway → azure', () => {
 
   test('streamed chat: Azure’s filter-results chunk and the text come through; usage only with include_usage', async () => {
     const collect = async (includeUsage: boolean) => {
-      const stream = await client.chat.completions.create({
+      const stream = await e2e.client.chat.completions.create({
         model: 'azure-gpt',
         messages: [{ role: 'user', content: 'stream please' }],
         stream: true,
@@ -133,52 +105,52 @@ describe('openai SDK → gateway → azure', () => {
 
   test('a tool round trip: the call comes back, the result goes to Azure as written', async () => {
     upstream.enqueue({ kind: 'tool-call' });
-    const first = await client.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] });
+    const first = await e2e.client.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] });
     const call = first.choices[0].message.tool_calls?.[0];
     assert.equal(first.choices[0].finish_reason, 'tool_calls');
     assert.ok(call !== undefined && call.type === 'function');
     assert.deepEqual(call.function, { name: 'get_weather', arguments: '{"location":"Paris"}' });
     upstream.requests.length = 0;
-    const second = await client.chat.completions.create({
+    const second = await e2e.client.chat.completions.create({
       model: 'azure-gpt',
       messages: [{ role: 'user', content: 'Weather in Paris?' }, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '{"temp":21}' }],
       tools: [weatherTool],
     });
     assert.equal(second.choices[0].message.content, 'Hello from Azure.');
-    assert.equal(only().body.toString('utf8'), expectedBody('azure-gpt'));
-    assert.deepEqual((only().json!.messages as unknown[])[2], { role: 'tool', tool_call_id: 'call_az1', content: '{"temp":21}' });
+    assert.equal(e2e.only().body.toString('utf8'), expectedBody('azure-gpt'));
+    assert.deepEqual((e2e.only().json!.messages as unknown[])[2], { role: 'tool', tool_call_id: 'call_az1', content: '{"temp":21}' });
   });
 
   test('vision and JSON mode pass through byte for byte', async () => {
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'azure-gpt',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'low' } }] }],
       response_format: { type: 'json_object' },
     });
-    assert.equal(only().body.toString('utf8'), expectedBody('azure-gpt'));
+    assert.equal(e2e.only().body.toString('utf8'), expectedBody('azure-gpt'));
   });
 
   test('embeddings at the embedding deployment, the SDK’s default base64 encoding included', async () => {
-    const floats = await client.embeddings.create({ model: 'azure-embed', input: ['a', 'b'], encoding_format: 'float' });
-    assert.equal(only().path, `/openai/deployments/my-embedding-deployment/embeddings?api-version=${API_VERSION}`);
-    assert.equal(only().body.toString('utf8'), expectedBody('azure-embed', 'my-embedding-deployment'));
+    const floats = await e2e.client.embeddings.create({ model: 'azure-embed', input: ['a', 'b'], encoding_format: 'float' });
+    assert.equal(e2e.only().path, `/openai/deployments/my-embedding-deployment/embeddings?api-version=${API_VERSION}`);
+    assert.equal(e2e.only().body.toString('utf8'), expectedBody('azure-embed', 'my-embedding-deployment'));
     assert.deepEqual(floats.data[1].embedding, [0.5, -0.25, 1]);
     upstream.requests.length = 0;
-    const decoded = await client.embeddings.create({ model: 'azure-embed', input: 'c' });
-    assert.equal(only().json!.encoding_format, 'base64');
+    const decoded = await e2e.client.embeddings.create({ model: 'azure-embed', input: 'c' });
+    assert.equal(e2e.only().json!.encoding_format, 'base64');
     assert.deepEqual(decoded.data[0].embedding, [0.5, -0.25, 0]);
   });
 
   test('api_version v1: the v1 API path without a dated version, the deployment in the body', async () => {
-    await client.chat.completions.create({ model: 'azure-v1', messages: [{ role: 'user', content: 'hi' }] });
-    assert.equal(only().path, '/openai/v1/chat/completions');
-    assert.equal(only().json!.model, 'my-gpt4o-deployment');
-    assert.equal(only().headers['api-key'], upstream.apiKey);
+    await e2e.client.chat.completions.create({ model: 'azure-v1', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(e2e.only().path, '/openai/v1/chat/completions');
+    assert.equal(e2e.only().json!.model, 'my-gpt4o-deployment');
+    assert.equal(e2e.only().headers['api-key'], upstream.apiKey);
   });
 
   test('the content filter’s refusal is a 400 carrying Azure’s message', async () => {
     upstream.enqueue({ kind: 'content-filter' });
-    await assert.rejects(client.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'something refused' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'something refused' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError, String(error));
       assert.equal(error.status, 400);
       assert.match(error.message, /content management policy/);
@@ -188,12 +160,12 @@ describe('openai SDK → gateway → azure', () => {
 
   test('Azure’s rate limit is a 429 and an unknown deployment a 404', async () => {
     upstream.enqueue({ kind: 'error', status: 429, code: '429', message: 'Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit.' });
-    await assert.rejects(client.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.RateLimitError, String(error));
       assert.match(error.message, /exceeded token rate limit/);
       return true;
     });
-    await assert.rejects(client.chat.completions.create({ model: 'azure-missing', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'azure-missing', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.NotFoundError, String(error));
       assert.match(error.message, /deployment for this resource does not exist/);
       return true;
@@ -202,8 +174,8 @@ describe('openai SDK → gateway → azure', () => {
 
   test('Entra ID client credentials: one token request, the token sent as a bearer, reused by the next calls', async () => {
     const tokensBefore = upstream.tokenRequests.length;
-    await client.chat.completions.create({ model: 'azure-entra', messages: [{ role: 'user', content: 'hi' }] });
-    await Promise.all([1, 2].map(() => client.chat.completions.create({ model: 'azure-entra', messages: [{ role: 'user', content: 'again' }] })));
+    await e2e.client.chat.completions.create({ model: 'azure-entra', messages: [{ role: 'user', content: 'hi' }] });
+    await Promise.all([1, 2].map(() => e2e.client.chat.completions.create({ model: 'azure-entra', messages: [{ role: 'user', content: 'again' }] })));
     const tokenRequests = upstream.tokenRequests.slice(tokensBefore);
     assert.ok(tokenRequests.length >= 1 && tokenRequests.length <= 2, `one token request per gateway thread at most, got ${tokenRequests.length}`);
     const form = tokenRequests[0].form;
@@ -220,7 +192,7 @@ describe('openai SDK → gateway → azure', () => {
   });
 
   test('a refused token request fails the call as upstream_auth_failed (502) without calling Azure', async () => {
-    await assert.rejects(client.chat.completions.create({ model: 'azure-bad-secret', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'azure-bad-secret', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.APIError, String(error));
       assert.equal(error.status, 502);
       assert.match(error.message, /AADSTS7000215/);
@@ -230,8 +202,8 @@ describe('openai SDK → gateway → azure', () => {
   });
 
   test('a static azure_ad_token is sent as a bearer token', async () => {
-    await client.chat.completions.create({ model: 'azure-ad-token', messages: [{ role: 'user', content: 'hi' }] });
-    assert.equal(only().headers.authorization, `Bearer ${STATIC_AD_TOKEN}`);
-    assert.equal(only().headers['api-key'], undefined);
+    await e2e.client.chat.completions.create({ model: 'azure-ad-token', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(e2e.only().headers.authorization, `Bearer ${STATIC_AD_TOKEN}`);
+    assert.equal(e2e.only().headers['api-key'], undefined);
   });
 });

@@ -7,37 +7,17 @@
  * Titan embeddings, and the exact request Bedrock receives.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { MockBedrock, TEST_AWS_CREDENTIALS, TEST_AWS_REGION, type RecordedBedrockRequest } from '../support/mocks/bedrock.js';
+import { MockBedrock, mockBedrockParams, type RecordedBedrockRequest } from '../support/mocks/bedrock.js';
+import { deployment, gatewayConfig, NO_RETRIES, providerGateway, TEST_TIMEOUTS } from '../support/provider-e2e.js';
 
 const CLAUDE = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
 const CLAUDE_PATH = '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0';
 
-function deployment(name: string, model: string, endpoint: string, secret = TEST_AWS_CREDENTIALS.secretAccessKey): string {
-  return `  - model_name: ${name}
-    litellm_params:
-      model: bedrock/${model}
-      aws_access_key_id: ${TEST_AWS_CREDENTIALS.accessKeyId}
-      aws_secret_access_key: ${JSON.stringify(secret)}
-      aws_region_name: ${TEST_AWS_REGION}
-      aws_bedrock_runtime_endpoint: ${JSON.stringify(endpoint)}
-      timeout: 5
-      stream_timeout: 5
-`;
-}
-
 function config(endpoint: string): string {
-  return `model_list:
-${deployment('claude', CLAUDE, endpoint)}${deployment('claude-wrong-secret', CLAUDE, endpoint, 'not-the-secret')}${deployment('titan-embed', 'amazon.titan-embed-text-v2:0', endpoint)}general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 0
-  allowed_fails: 1000
-ailb_settings:
-  hot_reload: false
-`;
+  const bedrock = (name: string, model: string, secret?: string) => deployment(name, { ...mockBedrockParams(model, endpoint, secret), ...TEST_TIMEOUTS });
+  return gatewayConfig([bedrock('claude', CLAUDE), bedrock('claude-wrong-secret', CLAUDE, 'not-the-secret'), bedrock('titan-embed', 'amazon.titan-embed-text-v2:0')], NO_RETRIES);
 }
 
 const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -51,30 +31,15 @@ const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
 
 describe('openai SDK → gateway → bedrock (Converse)', () => {
   const upstream = new MockBedrock();
-  let gw: TestGateway;
-  let client: OpenAI;
-  let endpoint: string;
-
-  before(async () => {
-    endpoint = await upstream.start();
-    gw = await startTestGateway(config(endpoint));
-    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  });
-
-  after(async () => {
-    await gw.stop();
-    await upstream.stop();
-  });
+  const e2e = providerGateway(upstream, config);
 
   beforeEach(() => {
-    upstream.requests.length = 0;
     upstream.streamPieceBytes = 0;
   });
 
   /** The one request Bedrock received; its signature was valid. */
   function only(): RecordedBedrockRequest {
-    assert.equal(upstream.requests.length, 1, 'one upstream request');
-    const seen = upstream.requests[0];
+    const seen = e2e.only();
     assert.equal(seen.authError, null, 'the SigV4 signature is valid');
     return seen;
   }
@@ -82,7 +47,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
   const bodyOf = (seen: RecordedBedrockRequest) => JSON.parse(seen.body.toString('utf8'));
 
   test('plain chat: the exact signed request, the answer as a chat.completion', async () => {
-    const completion = await client.chat.completions.create({
+    const completion = await e2e.client.chat.completions.create({
       model: 'claude',
       messages: [
         { role: 'system', content: 'You are a helpful assistant.' },
@@ -94,7 +59,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
     const seen = only();
     assert.equal(seen.method, 'POST');
     assert.equal(seen.path, `${CLAUDE_PATH}/converse`);
-    assert.equal(seen.headers.host, new URL(endpoint).host);
+    assert.equal(seen.headers.host, new URL(e2e.apiBase).host);
     assert.equal(seen.headers['content-type'], 'application/json');
     assert.match(String(seen.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=accept;content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/);
     assert.deepEqual(bodyOf(seen), {
@@ -112,7 +77,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
   test('streamed chat, frames split across reads: text in order, no usage chunk unless asked', async () => {
     upstream.streamPieceBytes = 7;
     upstream.enqueue({ kind: 'reply', reply: { content: [{ text: 'Streaming from Bedrock works.' }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 6, totalTokens: 16 } } });
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'stream please' }], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'stream please' }], stream: true });
     let text = '';
     let finish: string | null = null;
     let usageChunks = 0;
@@ -131,7 +96,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
 
   test('streamed chat with include_usage: the last chunk carries the usage', async () => {
     upstream.streamPieceBytes = 13;
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     const last = chunks[chunks.length - 1];
@@ -149,7 +114,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
         usage: { inputTokens: 80, outputTokens: 20, totalTokens: 100 },
       },
     });
-    const first = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool], tool_choice: 'auto' });
+    const first = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool], tool_choice: 'auto' });
     assert.deepEqual(bodyOf(only()).toolConfig, {
       tools: [{ toolSpec: { name: 'get_weather', description: 'Get the current weather in a given location', inputSchema: { json: weatherTool.function.parameters } } }],
       toolChoice: { auto: {} },
@@ -160,7 +125,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
     assert.deepEqual(message.tool_calls, [{ id: 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }]);
 
     upstream.requests.length = 0;
-    const second = await client.chat.completions.create({
+    const second = await e2e.client.chat.completions.create({
       model: 'claude',
       tools: [weatherTool],
       messages: [
@@ -182,7 +147,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
       kind: 'reply',
       reply: { content: [{ toolUse: { toolUseId: 'tooluse_s1', name: 'get_weather', input: { location: 'Oslo' } } }], stopReason: 'tool_use', usage: { inputTokens: 5, outputTokens: 5, totalTokens: 10 } },
     });
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Oslo?' }], tools: [weatherTool], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Oslo?' }], tools: [weatherTool], stream: true });
     let args = '';
     let id: string | undefined;
     let finish: string | null = null;
@@ -200,7 +165,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
 
   test('vision: a data URL image becomes an image block', async () => {
     const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'claude',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this image?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
     });
@@ -209,7 +174,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
 
   test('system prompts (several) and stop sequences; stop_sequence finishes with stop', async () => {
     upstream.enqueue({ kind: 'reply', reply: { content: [{ text: 'One, two' }], stopReason: 'stop_sequence', usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 } } });
-    const completion = await client.chat.completions.create({
+    const completion = await e2e.client.chat.completions.create({
       model: 'claude',
       messages: [
         { role: 'system', content: 'Count slowly.' },
@@ -229,7 +194,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
       kind: 'reply',
       reply: { content: [{ text: 'cached answer' }], stopReason: 'end_turn', usage: { inputTokens: 14, outputTokens: 4, totalTokens: 2018, cacheReadInputTokens: 1800, cacheWriteInputTokens: 200 } },
     });
-    const completion = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'again' }] });
+    const completion = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'again' }] });
     only();
     assert.equal(completion.usage?.prompt_tokens, 2014);
     assert.equal(completion.usage?.completion_tokens, 4);
@@ -239,7 +204,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
 
   test('a ThrottlingException (429) reaches the client as 429 in the OpenAI envelope', async () => {
     upstream.enqueue({ kind: 'error', status: 429, errorType: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' });
-    await assert.rejects(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.APIError);
       assert.equal(error.status, 429);
       assert.match(error.message, /Too many requests, please wait before trying again\./);
@@ -249,7 +214,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
 
   test('a ValidationException (400) keeps its status and message', async () => {
     upstream.enqueue({ kind: 'error', status: 400, errorType: 'ValidationException', message: 'Malformed input request: #: extraneous key [foo] is not permitted' });
-    await assert.rejects(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.APIError);
       assert.equal(error.status, 400);
       assert.match(error.message, /extraneous key \[foo\]/);
@@ -266,7 +231,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
         { exception: 'throttlingException', message: 'Too many tokens, please wait before trying again.' },
       ],
     });
-    const stream = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true });
     let text = '';
     await assert.rejects(
       (async () => {
@@ -282,7 +247,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
   });
 
   test('a wrong secret makes a signature Bedrock refuses: 403 to the client', async () => {
-    await assert.rejects(client.chat.completions.create({ model: 'claude-wrong-secret', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'claude-wrong-secret', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.APIError);
       assert.equal(error.status, 403);
       assert.match(error.message, /signature we calculated does not match/);
@@ -292,7 +257,7 @@ describe('openai SDK → gateway → bedrock (Converse)', () => {
   });
 
   test('Titan embeddings through InvokeModel', async () => {
-    const response = await client.embeddings.create({ model: 'titan-embed', input: 'hello bedrock', dimensions: 256, encoding_format: 'float' });
+    const response = await e2e.client.embeddings.create({ model: 'titan-embed', input: 'hello bedrock', dimensions: 256, encoding_format: 'float' });
     const seen = only();
     assert.equal(seen.path, '/model/amazon.titan-embed-text-v2%3A0/invoke');
     assert.deepEqual(bodyOf(seen), { inputText: 'hello bedrock', dimensions: 256 });

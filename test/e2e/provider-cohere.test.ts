@@ -7,34 +7,17 @@
  * exact request the upstream receives.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { MockCohere, MOCK_GENERATION_ID, textStreamEvents, toolCallResponse, toolCallStreamEvents, type RecordedCohereRequest } from '../support/mocks/cohere.js';
+import { MockCohere, MOCK_GENERATION_ID, textStreamEvents, toolCallResponse, toolCallStreamEvents } from '../support/mocks/cohere.js';
+import { deployment, gatewayConfig, NO_RETRIES, providerGateway } from '../support/provider-e2e.js';
 
 const MODEL = 'command-a-03-2025';
 const API_KEY = 'co-upstream-test-key';
 
 function config(apiBase: string): string {
-  return `model_list:
-  - model_name: cohere
-    litellm_params:
-      model: cohere/${MODEL}
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: ${API_KEY}
-  - model_name: cohere-embed
-    litellm_params:
-      model: cohere_chat/embed-v4.0
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: ${API_KEY}
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 0
-  allowed_fails: 1000
-ailb_settings:
-  hot_reload: false
-`;
+  const cohere = (model: string) => ({ model, api_base: apiBase, api_key: API_KEY });
+  return gatewayConfig([deployment('cohere', cohere(`cohere/${MODEL}`)), deployment('cohere-embed', cohere('cohere_chat/embed-v4.0'))], NO_RETRIES);
 }
 
 const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -44,31 +27,10 @@ const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
 
 describe('openai SDK → gateway → cohere', () => {
   const upstream = new MockCohere();
-  let gw: TestGateway;
-  let client: OpenAI;
-
-  before(async () => {
-    const apiBase = await upstream.start();
-    gw = await startTestGateway(config(apiBase));
-    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  });
-
-  after(async () => {
-    await gw.stop();
-    await upstream.stop();
-  });
-
-  beforeEach(() => {
-    upstream.requests.length = 0;
-  });
-
-  function only(): RecordedCohereRequest {
-    assert.equal(upstream.requests.length, 1, 'one upstream request');
-    return upstream.requests[0];
-  }
+  const e2e = providerGateway(upstream, config);
 
   test('plain chat with a system prompt and stop sequences: the exact upstream request, the answer as a chat.completion', async () => {
-    const completion = await client.chat.completions.create({
+    const completion = await e2e.client.chat.completions.create({
       model: 'cohere',
       messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello' }],
       max_tokens: 100,
@@ -77,7 +39,7 @@ describe('openai SDK → gateway → cohere', () => {
       stop: ['END'],
       seed: 7,
     });
-    const seen = only();
+    const seen = e2e.only();
     assert.equal(seen.method, 'POST');
     assert.equal(seen.path, '/v2/chat');
     assert.equal(seen.headers.authorization, `Bearer ${API_KEY}`);
@@ -96,7 +58,7 @@ describe('openai SDK → gateway → cohere', () => {
 
   test('streamed chat: text chunk by chunk, no usage chunk unless include_usage asks for one', async () => {
     const collect = async (includeUsage: boolean) => {
-      const stream = await client.chat.completions.create({
+      const stream = await e2e.client.chat.completions.create({
         model: 'cohere',
         messages: [{ role: 'user', content: 'stream please' }],
         stream: true,
@@ -123,9 +85,9 @@ describe('openai SDK → gateway → cohere', () => {
 
   test('a tool round trip: the call and its plan come back, the result and the plan go back to Cohere', async () => {
     upstream.enqueue({ kind: 'chat', response: toolCallResponse() });
-    const first = await client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'Weather in Toronto?' }], tools: [weatherTool], tool_choice: 'required' });
-    assert.deepEqual(only().json!.tools, [weatherTool]);
-    assert.equal(only().json!.tool_choice, 'REQUIRED');
+    const first = await e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'Weather in Toronto?' }], tools: [weatherTool], tool_choice: 'required' });
+    assert.deepEqual(e2e.only().json!.tools, [weatherTool]);
+    assert.equal(e2e.only().json!.tool_choice, 'REQUIRED');
     const message = first.choices[0].message as OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: string };
     assert.equal(first.choices[0].finish_reason, 'tool_calls');
     assert.equal(message.content, null);
@@ -135,13 +97,13 @@ describe('openai SDK → gateway → cohere', () => {
     assert.deepEqual([call.id, call.function], ['get_weather_1byjy32y4hvq', { name: 'get_weather', arguments: '{"location":"Toronto"}' }]);
 
     upstream.requests.length = 0;
-    const second = await client.chat.completions.create({
+    const second = await e2e.client.chat.completions.create({
       model: 'cohere',
       messages: [{ role: 'user', content: 'Weather in Toronto?' }, message, { role: 'tool', tool_call_id: call.id, content: '{"temperature":"20C"}' }],
       tools: [weatherTool],
     });
     assert.equal(second.choices[0].message.content, 'Hello from Cohere.');
-    assert.deepEqual(only().json!.messages, [
+    assert.deepEqual(e2e.only().json!.messages, [
       { role: 'user', content: 'Weather in Toronto?' },
       { role: 'assistant', tool_calls: [{ id: 'get_weather_1byjy32y4hvq', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Toronto"}' } }], tool_plan: 'I will look up the weather in Toronto.' },
       { role: 'tool', tool_call_id: 'get_weather_1byjy32y4hvq', content: '{"temperature":"20C"}' },
@@ -150,7 +112,7 @@ describe('openai SDK → gateway → cohere', () => {
 
   test('a streamed tool call arrives as OpenAI tool call deltas', async () => {
     upstream.enqueue({ kind: 'stream', events: toolCallStreamEvents() });
-    const stream = await client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'Weather?' }], tools: [weatherTool], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'Weather?' }], tools: [weatherTool], stream: true });
     let name = '';
     let args = '';
     let id = '';
@@ -167,27 +129,27 @@ describe('openai SDK → gateway → cohere', () => {
   });
 
   test('vision: text and image parts become Cohere content items', async () => {
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'cohere',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'high' } }] }],
     });
-    assert.deepEqual(only().json!.messages, [
+    assert.deepEqual(e2e.only().json!.messages, [
       { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'high' } }] },
     ]);
   });
 
   test('JSON mode: json_object, and json_schema as a json_object with the schema', async () => {
-    await client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
-    assert.deepEqual(only().json!.response_format, { type: 'json_object' });
+    await e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
+    assert.deepEqual(e2e.only().json!.response_format, { type: 'json_object' });
     upstream.requests.length = 0;
     const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
-    await client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_schema', json_schema: { name: 'person', schema } } });
-    assert.deepEqual(only().json!.response_format, { type: 'json_object', json_schema: schema });
+    await e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_schema', json_schema: { name: 'person', schema } } });
+    assert.deepEqual(e2e.only().json!.response_format, { type: 'json_object', json_schema: schema });
   });
 
   test('MAX_TOKENS finishes with length', async () => {
     upstream.enqueue({ kind: 'stream', events: textStreamEvents(['Once upon'], 'MAX_TOKENS') });
-    const stream = await client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'A story' }], max_tokens: 2, stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'A story' }], max_tokens: 2, stream: true });
     const finishes: string[] = [];
     for await (const chunk of stream) if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
     assert.deepEqual(finishes, ['length']);
@@ -195,13 +157,13 @@ describe('openai SDK → gateway → cohere', () => {
 
   test('Cohere’s errors keep their status and message: 429 a RateLimitError, 401 an AuthenticationError', async () => {
     upstream.enqueue({ kind: 'error', status: 429, message: 'You are using a Trial key, which is limited to 10 API calls / minute.' });
-    await assert.rejects(client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.RateLimitError, String(error));
       assert.match(error.message, /Trial key/);
       return true;
     });
     upstream.enqueue({ kind: 'error', status: 401, message: 'invalid api token' });
-    await assert.rejects(client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.AuthenticationError, String(error));
       assert.match(error.message, /invalid api token/);
       return true;
@@ -209,7 +171,7 @@ describe('openai SDK → gateway → cohere', () => {
   });
 
   test('a parameter Cohere cannot take (n: 2) is refused with a 400 naming it, before any upstream call', async () => {
-    await assert.rejects(client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'hi' }], n: 2 }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'cohere', messages: [{ role: 'user', content: 'hi' }], n: 2 }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError, String(error));
       assert.equal(error.param, 'n');
       return true;
@@ -218,16 +180,16 @@ describe('openai SDK → gateway → cohere', () => {
   });
 
   test('embeddings: /v2/embed with texts, search_document and float embeddings; usage from billed units; the SDK’s default base64 too', async () => {
-    const result = await client.embeddings.create({ model: 'cohere-embed', input: ['first', 'second'], dimensions: 256, encoding_format: 'float' });
-    assert.equal(only().path, '/v2/embed');
-    assert.equal(only().headers.authorization, `Bearer ${API_KEY}`);
-    assert.equal(only().body.toString('utf8'), '{"model":"embed-v4.0","texts":["first","second"],"input_type":"search_document","embedding_types":["float"],"output_dimension":256}');
+    const result = await e2e.client.embeddings.create({ model: 'cohere-embed', input: ['first', 'second'], dimensions: 256, encoding_format: 'float' });
+    assert.equal(e2e.only().path, '/v2/embed');
+    assert.equal(e2e.only().headers.authorization, `Bearer ${API_KEY}`);
+    assert.equal(e2e.only().body.toString('utf8'), '{"model":"embed-v4.0","texts":["first","second"],"input_type":"search_document","embedding_types":["float"],"output_dimension":256}');
     assert.equal(result.data.length, 2);
     assert.deepEqual(result.data[1].embedding, [0.016296387, -0.008354187, 1]);
     assert.equal(result.usage.prompt_tokens, 4);
     upstream.requests.length = 0;
-    const decoded = await client.embeddings.create({ model: 'cohere-embed', input: 'third' });
-    assert.equal('encoding_format' in only().json!, false, 'Cohere is asked for floats; the gateway encodes them as the SDK asked (base64)');
+    const decoded = await e2e.client.embeddings.create({ model: 'cohere-embed', input: 'third' });
+    assert.equal('encoding_format' in e2e.only().json!, false, 'Cohere is asked for floats; the gateway encodes them as the SDK asked (base64)');
     assert.deepEqual(decoded.data[0].embedding, [0.016296387, -0.008354187, 0].map(Math.fround));
   });
 });

@@ -6,34 +6,17 @@
  * their status kept, and the exact request the upstream receives.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { functionCallAnswer, functionCallStreamEvents, MockGemini, MOCK_RESPONSE_ID, textAnswer, textStreamEvents, thinkingAnswer, type RecordedGeminiRequest } from '../support/mocks/gemini.js';
+import { functionCallAnswer, functionCallStreamEvents, MockGemini, MOCK_RESPONSE_ID, textAnswer, thinkingAnswer } from '../support/mocks/gemini.js';
+import { deployment, gatewayConfig, NO_RETRIES, providerGateway } from '../support/provider-e2e.js';
 
 const MODEL = 'gemini-2.5-flash';
 const API_KEY = 'AIza-upstream-test-key';
 
 function config(apiBase: string): string {
-  return `model_list:
-  - model_name: gemini
-    litellm_params:
-      model: gemini/${MODEL}
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: ${API_KEY}
-  - model_name: gemini-embed
-    litellm_params:
-      model: gemini/gemini-embedding-001
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: ${API_KEY}
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 0
-  allowed_fails: 1000
-ailb_settings:
-  hot_reload: false
-`;
+  const gemini = (model: string) => ({ model: `gemini/${model}`, api_base: apiBase, api_key: API_KEY });
+  return gatewayConfig([deployment('gemini', gemini(MODEL)), deployment('gemini-embed', gemini('gemini-embedding-001'))], NO_RETRIES);
 }
 
 const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -47,31 +30,10 @@ const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
 
 describe('openai SDK → gateway → gemini', () => {
   const upstream = new MockGemini();
-  let gw: TestGateway;
-  let client: OpenAI;
-
-  before(async () => {
-    const apiBase = await upstream.start();
-    gw = await startTestGateway(config(apiBase));
-    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  });
-
-  after(async () => {
-    await gw.stop();
-    await upstream.stop();
-  });
-
-  beforeEach(() => {
-    upstream.requests.length = 0;
-  });
-
-  function only(): RecordedGeminiRequest {
-    assert.equal(upstream.requests.length, 1, 'one upstream request');
-    return upstream.requests[0];
-  }
+  const e2e = providerGateway(upstream, config);
 
   test('plain chat with a system prompt and stop sequences: the exact upstream request, the answer as a chat.completion', async () => {
-    const completion = await client.chat.completions.create({
+    const completion = await e2e.client.chat.completions.create({
       model: 'gemini',
       messages: [
         { role: 'system', content: 'You are a helpful assistant.' },
@@ -81,7 +43,7 @@ describe('openai SDK → gateway → gemini', () => {
       temperature: 0.3,
       stop: ['END'],
     });
-    const seen = only();
+    const seen = e2e.only();
     assert.equal(seen.method, 'POST');
     assert.equal(seen.path, `/v1beta/models/${MODEL}:generateContent`);
     assert.equal(seen.headers['x-goog-api-key'], API_KEY);
@@ -103,7 +65,7 @@ describe('openai SDK → gateway → gemini', () => {
   });
 
   test('streamed chat: text chunk by chunk, no usage chunk unless include_usage asks for one', async () => {
-    const stream = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'stream please' }], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'stream please' }], stream: true });
     let text = '';
     const finishes: (string | null)[] = [];
     let usageChunks = 0;
@@ -115,11 +77,11 @@ describe('openai SDK → gateway → gemini', () => {
     assert.equal(text, 'Hello from the stream.');
     assert.deepEqual(finishes, ['stop']);
     assert.equal(usageChunks, 0);
-    assert.equal(only().path, `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`);
-    assert.equal(only().headers['x-goog-api-key'], API_KEY);
+    assert.equal(e2e.only().path, `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`);
+    assert.equal(e2e.only().headers['x-goog-api-key'], API_KEY);
 
     upstream.requests.length = 0;
-    const withUsage = await client.chat.completions.create({
+    const withUsage = await e2e.client.chat.completions.create({
       model: 'gemini', messages: [{ role: 'user', content: 'stream please' }], stream: true, stream_options: { include_usage: true },
     });
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
@@ -134,13 +96,13 @@ describe('openai SDK → gateway → gemini', () => {
 
   test('tools round trip: functionDeclarations out, a call back (signature kept in its id), the result sent as functionResponse', async () => {
     upstream.enqueue({ kind: 'json', body: functionCallAnswer(MODEL, 'get_weather', { location: 'Paris' }, 'c2lnbmF0dXJlLTE=') });
-    const first = await client.chat.completions.create({
+    const first = await e2e.client.chat.completions.create({
       model: 'gemini',
       messages: [{ role: 'user', content: 'Weather in Paris?' }],
       tools: [weatherTool],
       tool_choice: 'auto',
     });
-    const sent = only().json!;
+    const sent = e2e.only().json!;
     assert.deepEqual(sent.tools, [{
       functionDeclarations: [{
         name: 'get_weather',
@@ -156,7 +118,7 @@ describe('openai SDK → gateway → gemini', () => {
     assert.match(call.id, /__thought__c2lnbmF0dXJlLTE=$/);
 
     upstream.requests.length = 0;
-    const second = await client.chat.completions.create({
+    const second = await e2e.client.chat.completions.create({
       model: 'gemini',
       messages: [
         { role: 'user', content: 'Weather in Paris?' },
@@ -165,7 +127,7 @@ describe('openai SDK → gateway → gemini', () => {
       ],
       tools: [weatherTool],
     });
-    assert.deepEqual(only().json!.contents, [
+    assert.deepEqual(e2e.only().json!.contents, [
       { role: 'user', parts: [{ text: 'Weather in Paris?' }] },
       { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { location: 'Paris' } }, thoughtSignature: 'c2lnbmF0dXJlLTE=' }] },
       { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { content: '{"temperature_c": 21}' } } }] },
@@ -175,7 +137,7 @@ describe('openai SDK → gateway → gemini', () => {
 
   test('a streamed tool call arrives as one tool_calls delta', async () => {
     upstream.enqueue({ kind: 'stream', events: functionCallStreamEvents(MODEL, 'get_weather', { location: 'Rome' }) });
-    const stream = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'Rome?' }], tools: [weatherTool], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'Rome?' }], tools: [weatherTool], stream: true });
     const calls: OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
     let finish: string | null = null;
     for await (const chunk of stream) {
@@ -189,7 +151,7 @@ describe('openai SDK → gateway → gemini', () => {
   });
 
   test('vision: an image URL goes as file_data, a data URL inline', async () => {
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'gemini',
       messages: [{
         role: 'user',
@@ -200,7 +162,7 @@ describe('openai SDK → gateway → gemini', () => {
         ],
       }],
     });
-    assert.deepEqual(only().json!.contents[0].parts, [
+    assert.deepEqual(e2e.only().json!.contents[0].parts, [
       { text: 'Compare these.' },
       { file_data: { mime_type: 'image/jpeg', file_uri: 'https://upload.wikimedia.org/wikipedia/commons/a/a7/Camponotus_flavomarginatus_ant.jpg' } },
       { inline_data: { mime_type: 'image/png', data: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' } },
@@ -209,24 +171,24 @@ describe('openai SDK → gateway → gemini', () => {
 
   test('JSON mode: json_object and json_schema set responseMimeType (and responseJsonSchema)', async () => {
     upstream.enqueue({ kind: 'json', body: textAnswer(MODEL, '{"name":"Ada"}') });
-    const answer = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
+    const answer = await e2e.client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
     assert.deepEqual(JSON.parse(answer.choices[0].message.content!), { name: 'Ada' });
-    assert.deepEqual(only().json!.generationConfig, { responseMimeType: 'application/json' });
+    assert.deepEqual(e2e.only().json!.generationConfig, { responseMimeType: 'application/json' });
 
     upstream.requests.length = 0;
     const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'], additionalProperties: false };
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'gemini',
       messages: [{ role: 'user', content: 'JSON please' }],
       response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } },
     });
-    assert.deepEqual(only().json!.generationConfig, { responseMimeType: 'application/json', responseJsonSchema: schema });
+    assert.deepEqual(e2e.only().json!.generationConfig, { responseMimeType: 'application/json', responseJsonSchema: schema });
   });
 
   test('usage with cached and thought tokens; thoughts as reasoning_content; reasoning_effort as a thinking budget', async () => {
     upstream.enqueue({ kind: 'json', body: thinkingAnswer(MODEL) });
-    const completion = await client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: '6 x 7?' }], reasoning_effort: 'low' });
-    assert.deepEqual(only().json!.generationConfig, { thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } });
+    const completion = await e2e.client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: '6 x 7?' }], reasoning_effort: 'low' });
+    assert.deepEqual(e2e.only().json!.generationConfig, { thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } });
     assert.equal(completion.choices[0].message.content, '42');
     assert.equal((completion.choices[0].message as unknown as { reasoning_content: string }).reasoning_content, 'The user wants a number; 6 times 7 is 42.');
     assert.equal(completion.usage?.prompt_tokens, 1200);
@@ -237,8 +199,8 @@ describe('openai SDK → gateway → gemini', () => {
   });
 
   test('embeddings: batchEmbedContents, one request per input, dimensions as outputDimensionality', async () => {
-    const result = await client.embeddings.create({ model: 'gemini-embed', input: ['first', 'second'], dimensions: 4, encoding_format: 'float' });
-    const seen = only();
+    const result = await e2e.client.embeddings.create({ model: 'gemini-embed', input: ['first', 'second'], dimensions: 4, encoding_format: 'float' });
+    const seen = e2e.only();
     assert.equal(seen.path, '/v1beta/models/gemini-embedding-001:batchEmbedContents');
     assert.equal(seen.headers['x-goog-api-key'], API_KEY);
     assert.deepEqual(seen.json, {
@@ -252,22 +214,22 @@ describe('openai SDK → gateway → gemini', () => {
   });
 
   test("embeddings in the SDK's default base64 encoding decode to the provider's vectors (as float32)", async () => {
-    const result = await client.embeddings.create({ model: 'gemini-embed', input: ['first', 'second'], dimensions: 4 });
-    only();
+    const result = await e2e.client.embeddings.create({ model: 'gemini-embed', input: ['first', 'second'], dimensions: 4 });
+    e2e.only();
     assert.equal(result.data.length, 2);
     assert.deepEqual(result.data[1].embedding, Array.from(Float32Array.from([0.2, 0.21, 0.22, 0.23])));
   });
 
   test("Google's errors keep their status: 429 RESOURCE_EXHAUSTED is a RateLimitError, 400 INVALID_ARGUMENT a BadRequestError", async () => {
     upstream.enqueue({ kind: 'error', status: 429, googleStatus: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).' });
-    await assert.rejects(client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.RateLimitError, String(error));
       assert.equal(error.status, 429);
       assert.match(error.message, /Resource has been exhausted/);
       return true;
     });
     upstream.enqueue({ kind: 'error', status: 400, googleStatus: 'INVALID_ARGUMENT', message: 'Request contains an invalid argument.' });
-    await assert.rejects(client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError, String(error));
       assert.match(error.message, /invalid argument/);
       return true;
@@ -275,7 +237,7 @@ describe('openai SDK → gateway → gemini', () => {
   });
 
   test('a parameter Gemini cannot take is refused with 400 before any upstream call', async () => {
-    await assert.rejects(client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'hi' }], logit_bias: { '1': 5 } }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'gemini', messages: [{ role: 'user', content: 'hi' }], logit_bias: { '1': 5 } }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError, String(error));
       assert.match(error.message, /gemini does not support the parameter 'logit_bias'/);
       return true;

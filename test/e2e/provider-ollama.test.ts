@@ -9,38 +9,21 @@
  * exact request the upstream receives.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { MockOllama, streamLines, type RecordedOllamaRequest } from '../support/mocks/ollama.js';
+import { MockOllama, streamLines } from '../support/mocks/ollama.js';
+import { deployment, gatewayConfig, NO_RETRIES, providerGateway } from '../support/provider-e2e.js';
 
 function config(apiBase: string): string {
-  return `model_list:
-  - model_name: llama
-    litellm_params:
-      model: ollama_chat/llama3.2
-      api_base: ${JSON.stringify(apiBase)}
-  - model_name: llava
-    litellm_params:
-      model: ollama/llava
-      api_base: ${JSON.stringify(`${apiBase}/v1`)}
-      api_key: ol-proxy-key
-  - model_name: missing
-    litellm_params:
-      model: ollama_chat/mistral
-      api_base: ${JSON.stringify(apiBase)}
-  - model_name: minilm
-    litellm_params:
-      model: ollama/all-minilm
-      api_base: ${JSON.stringify(apiBase)}
-general_settings:
-  master_key: ${MASTER_KEY}
-router_settings:
-  num_retries: 0
-  allowed_fails: 1000
-ailb_settings:
-  hot_reload: false
-`;
+  return gatewayConfig(
+    [
+      deployment('llama', { model: 'ollama_chat/llama3.2', api_base: apiBase }),
+      deployment('llava', { model: 'ollama/llava', api_base: `${apiBase}/v1`, api_key: 'ol-proxy-key' }),
+      deployment('missing', { model: 'ollama_chat/mistral', api_base: apiBase }),
+      deployment('minilm', { model: 'ollama/all-minilm', api_base: apiBase }),
+    ],
+    NO_RETRIES,
+  );
 }
 
 const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
@@ -52,31 +35,10 @@ type ReasonedMessage = OpenAI.Chat.Completions.ChatCompletionMessage & { reasoni
 
 describe('openai SDK → gateway → ollama', () => {
   const upstream = new MockOllama();
-  let gw: TestGateway;
-  let client: OpenAI;
-
-  before(async () => {
-    const apiBase = await upstream.start();
-    gw = await startTestGateway(config(apiBase));
-    client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  });
-
-  after(async () => {
-    await gw.stop();
-    await upstream.stop();
-  });
-
-  beforeEach(() => {
-    upstream.requests.length = 0;
-  });
-
-  function only(): RecordedOllamaRequest {
-    assert.equal(upstream.requests.length, 1, 'one upstream request');
-    return upstream.requests[0];
-  }
+  const e2e = providerGateway(upstream, config);
 
   test('plain chat with a system prompt, stop sequences and sampling options: the exact upstream request and the answer', async () => {
-    const completion = await client.chat.completions.create({
+    const completion = await e2e.client.chat.completions.create({
       model: 'llama',
       messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello' }],
       max_tokens: 64,
@@ -84,7 +46,7 @@ describe('openai SDK → gateway → ollama', () => {
       stop: ['END'],
       seed: 42,
     });
-    const seen = only();
+    const seen = e2e.only();
     assert.equal(seen.method, 'POST');
     assert.equal(seen.path, '/api/chat');
     assert.equal(seen.headers.authorization, undefined, 'no key configured, none sent');
@@ -103,7 +65,7 @@ describe('openai SDK → gateway → ollama', () => {
 
   test('streamed chat over NDJSON: text piece by piece, usage only with include_usage', async () => {
     const collect = async (includeUsage: boolean) => {
-      const stream = await client.chat.completions.create({
+      const stream = await e2e.client.chat.completions.create({
         model: 'llama',
         messages: [{ role: 'user', content: 'stream please' }],
         stream: true,
@@ -131,8 +93,8 @@ describe('openai SDK → gateway → ollama', () => {
 
   test('a tool round trip: object arguments become JSON text with an id; the result goes back named', async () => {
     upstream.enqueue({ kind: 'message', message: { content: '', tool_calls: [{ function: { name: 'get_current_weather', arguments: { location: 'Paris, FR' } } }] } });
-    const first = await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] });
-    assert.deepEqual(only().json!.tools, [weatherTool]);
+    const first = await e2e.client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] });
+    assert.deepEqual(e2e.only().json!.tools, [weatherTool]);
     const call = first.choices[0].message.tool_calls?.[0];
     assert.equal(first.choices[0].finish_reason, 'tool_calls');
     assert.ok(call !== undefined && call.type === 'function');
@@ -140,12 +102,12 @@ describe('openai SDK → gateway → ollama', () => {
     assert.deepEqual(call.function, { name: 'get_current_weather', arguments: '{"location":"Paris, FR"}' });
 
     upstream.requests.length = 0;
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'llama',
       messages: [{ role: 'user', content: 'Weather in Paris?' }, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '22 degrees' }],
       tools: [weatherTool],
     });
-    assert.deepEqual(only().json!.messages, [
+    assert.deepEqual(e2e.only().json!.messages, [
       { role: 'user', content: 'Weather in Paris?' },
       { role: 'assistant', content: '', tool_calls: [{ function: { name: 'get_current_weather', arguments: { location: 'Paris, FR' } } }] },
       { role: 'tool', content: '22 degrees', tool_name: 'get_current_weather' },
@@ -153,11 +115,11 @@ describe('openai SDK → gateway → ollama', () => {
   });
 
   test('vision: a data URL image goes as base64 in images, to the llava deployment with its bearer key', async () => {
-    await client.chat.completions.create({
+    await e2e.client.chat.completions.create({
       model: 'llava',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this picture?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==' } }] }],
     });
-    const seen = only();
+    const seen = e2e.only();
     assert.equal(seen.path, '/api/chat', 'an api_base written for the OpenAI API (/v1) names the same server');
     assert.equal(seen.headers.authorization, 'Bearer ol-proxy-key');
     assert.deepEqual(seen.json!.messages, [{ role: 'user', content: 'What is in this picture?', images: ['iVBORw0KGgoAAAANSUhEUg=='] }]);
@@ -165,7 +127,7 @@ describe('openai SDK → gateway → ollama', () => {
 
   test('an image link is refused with a 400 naming it, before any upstream call', async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: 'llava', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] }),
+      e2e.client.chat.completions.create({ model: 'llava', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] }),
       (error: unknown) => {
         assert.ok(error instanceof OpenAI.BadRequestError, String(error));
         assert.equal(error.param, 'messages[0].content[0].image_url.url');
@@ -177,17 +139,17 @@ describe('openai SDK → gateway → ollama', () => {
   });
 
   test('JSON mode: format "json", and a json_schema as the format schema', async () => {
-    await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
-    assert.equal(only().json!.format, 'json');
+    await e2e.client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
+    assert.equal(e2e.only().json!.format, 'json');
     upstream.requests.length = 0;
     const schema = { type: 'object', properties: { age: { type: 'integer' }, available: { type: 'boolean' } }, required: ['age', 'available'] };
-    await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } });
-    assert.deepEqual(only().json!.format, schema);
+    await e2e.client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } });
+    assert.deepEqual(e2e.only().json!.format, schema);
   });
 
   test('thinking: reasoning_effort turns think on; the thinking streams back as reasoning_content', async () => {
     upstream.enqueue({ kind: 'message', message: { content: 'Blue.', thinking: 'Rayleigh scattering.' } });
-    const stream = await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Why is the sky blue?' }], reasoning_effort: 'low', stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Why is the sky blue?' }], reasoning_effort: 'low', stream: true });
     let reasoning = '';
     let text = '';
     for await (const chunk of stream) {
@@ -195,16 +157,16 @@ describe('openai SDK → gateway → ollama', () => {
       reasoning += delta?.reasoning_content ?? '';
       text += delta?.content ?? '';
     }
-    assert.equal(only().json!.think, true);
+    assert.equal(e2e.only().json!.think, true);
     assert.deepEqual([reasoning, text], ['Rayleigh scattering.', 'Blue.']);
     upstream.requests.length = 0;
     upstream.enqueue({ kind: 'message', message: { content: 'Blue.', thinking: 'Scattering.' } });
-    const whole = await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Why?' }] });
+    const whole = await e2e.client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Why?' }] });
     assert.equal((whole.choices[0].message as ReasonedMessage).reasoning_content, 'Scattering.');
   });
 
   test('a model the server lacks is a 404 with Ollama’s message', async () => {
-    await assert.rejects(client.chat.completions.create({ model: 'missing', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+    await assert.rejects(e2e.client.chat.completions.create({ model: 'missing', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.NotFoundError, String(error));
       assert.match(error.message, /model "mistral" not found, try pulling it first/);
       return true;
@@ -214,7 +176,7 @@ describe('openai SDK → gateway → ollama', () => {
   test('an error line in a stream ends the client’s stream with an error, not a completion', async () => {
     const lines = streamLines('llama3.2', { content: 'Partial answer' }).slice(0, 1);
     upstream.enqueue({ kind: 'lines', lines: [...lines, { error: 'an error was encountered while running the model: unexpected EOF' }] });
-    const stream = await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const stream = await e2e.client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'hi' }], stream: true });
     let text = '';
     await assert.rejects(
       (async () => {
@@ -230,15 +192,15 @@ describe('openai SDK → gateway → ollama', () => {
   });
 
   test('embeddings: /api/embed with the inputs as they are; usage from prompt_eval_count; the SDK’s default base64 too', async () => {
-    const result = await client.embeddings.create({ model: 'minilm', input: ['Why is the sky blue?', 'Why is the grass green?'], encoding_format: 'float' });
-    assert.equal(only().path, '/api/embed');
-    assert.equal(only().body.toString('utf8'), '{"model":"all-minilm","input":["Why is the sky blue?","Why is the grass green?"]}');
+    const result = await e2e.client.embeddings.create({ model: 'minilm', input: ['Why is the sky blue?', 'Why is the grass green?'], encoding_format: 'float' });
+    assert.equal(e2e.only().path, '/api/embed');
+    assert.equal(e2e.only().body.toString('utf8'), '{"model":"all-minilm","input":["Why is the sky blue?","Why is the grass green?"]}');
     assert.equal(result.data.length, 2);
     assert.deepEqual(result.data[1].embedding, [0.010071029, -0.0017594862, 1]);
     assert.equal(result.usage.prompt_tokens, 8);
     upstream.requests.length = 0;
-    const decoded = await client.embeddings.create({ model: 'minilm', input: 'one' });
-    assert.equal(only().body.toString('utf8'), '{"model":"all-minilm","input":"one"}', 'Ollama is asked for floats; the gateway encodes them as the SDK asked (base64)');
+    const decoded = await e2e.client.embeddings.create({ model: 'minilm', input: 'one' });
+    assert.equal(e2e.only().body.toString('utf8'), '{"model":"all-minilm","input":"one"}', 'Ollama is asked for floats; the gateway encodes them as the SDK asked (base64)');
     assert.deepEqual(decoded.data[0].embedding, [0.010071029, -0.0017594862, 0].map(Math.fround));
   });
 });

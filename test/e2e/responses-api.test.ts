@@ -12,9 +12,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MASTER_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { MOCK_CALL_ID, MockOpenAI } from '../support/mock-openai.js';
 import { MockAnthropic, textStreamEvents, toolUseMessage } from '../support/mocks/anthropic.js';
+import { gatewayConfig, keyedDeployment, openaiClient, SentBodies } from '../support/provider-e2e.js';
 
 const WEATHER_TOOL = {
   type: 'function' as const,
@@ -31,16 +32,6 @@ const WEATHER_TOOL = {
 
 const PARIS_ARGUMENTS = '{"location":"Paris, France"}';
 
-function deployment(name: string, model: string, apiBase: string, apiKey: string): string {
-  return `  - model_name: ${JSON.stringify(name)}
-    litellm_params:
-      model: ${JSON.stringify(model)}
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: ${apiKey}
-      timeout: 5
-      stream_timeout: 5`;
-}
-
 function bodyOf(request: { body: Buffer }): any {
   return JSON.parse(request.body.toString('utf8'));
 }
@@ -51,40 +42,23 @@ describe('openai SDK client.responses through the gateway', () => {
   const anthropic = new MockAnthropic();
   let gw: TestGateway;
   let client: OpenAI;
-  /** Raw bodies the SDK sent, in order. */
-  const sent: string[] = [];
+  const sent = new SentBodies();
 
   before(async () => {
-    const yaml = `model_list:
-${deployment('gpt-4o', 'openai/gpt-4o-2024-08-06', await openai.start(), 'sk-upstream-secret')}
-${deployment('llama', 'hosted_vllm/meta-llama/Llama-3.1-8B-Instruct', await vllm.start(), 'sk-vllm-secret')}
-${deployment('claude', 'anthropic/claude-sonnet-4-20250514', await anthropic.start(), 'sk-ant-upstream')}
-general_settings:
-  master_key: ${MASTER_KEY}
-ailb_settings:
-  hot_reload: false
-`;
-    gw = await startTestGateway(yaml);
-    client = new OpenAI({
-      apiKey: MASTER_KEY,
-      baseURL: `${gw.url}/v1`,
-      maxRetries: 0,
-      fetch: async (url, init) => {
-        if (typeof init?.body === 'string') sent.push(init.body);
-        return fetch(url, init);
-      },
-    });
+    gw = await startTestGateway(
+      gatewayConfig([
+        keyedDeployment('gpt-4o', 'openai/gpt-4o-2024-08-06', await openai.start(), 'sk-upstream-secret'),
+        keyedDeployment('llama', 'hosted_vllm/meta-llama/Llama-3.1-8B-Instruct', await vllm.start(), 'sk-vllm-secret'),
+        keyedDeployment('claude', 'anthropic/claude-sonnet-4-20250514', await anthropic.start(), 'sk-ant-upstream'),
+      ]),
+    );
+    client = openaiClient(gw, { fetch: sent.fetch });
   });
 
   after(async () => {
     await gw.stop();
     await Promise.all([openai.stop(), vllm.stop(), anthropic.stop()]);
   });
-
-  /** The SDK's last body as the upstream should get it: only the model replaced. */
-  function lastSentWithModel(from: string, to: string): string {
-    return sent[sent.length - 1].replace(`"model":"${from}"`, `"model":"${to}"`);
-  }
 
   describe('provider openai: the bytes pass through', () => {
     test('responses.create: the upstream gets the body unchanged but the model, at /v1/responses', async () => {
@@ -95,7 +69,7 @@ ailb_settings:
       const seen = openai.lastRequest();
       assert.equal(seen.path, '/v1/responses');
       assert.equal(seen.headers.authorization, 'Bearer sk-upstream-secret');
-      assert.equal(seen.body.toString('utf8'), lastSentWithModel('gpt-4o', 'gpt-4o-2024-08-06'));
+      assert.equal(seen.body.toString('utf8'), sent.lastWithModel('gpt-4o', 'gpt-4o-2024-08-06'));
     });
 
     test('stream: true: the upstream events relayed', async () => {
@@ -108,7 +82,7 @@ ailb_settings:
       }
       assert.equal(text, 'piece0 piece1 piece2 ');
       assert.equal(last, 'response.completed');
-      assert.equal(openai.lastRequest().body.toString('utf8'), lastSentWithModel('gpt-4o', 'gpt-4o-2024-08-06'));
+      assert.equal(openai.lastRequest().body.toString('utf8'), sent.lastWithModel('gpt-4o', 'gpt-4o-2024-08-06'));
     });
 
     test('function tool round trip: function_call, then function_call_output, bytes unchanged', async () => {
@@ -125,7 +99,7 @@ ailb_settings:
       });
       assert.equal(second.output_text, 'Hello from the mock upstream.');
       assert.equal(openai.lastRequest().path, '/v1/responses');
-      assert.equal(openai.lastRequest().body.toString('utf8'), lastSentWithModel('gpt-4o', 'gpt-4o-2024-08-06'));
+      assert.equal(openai.lastRequest().body.toString('utf8'), sent.lastWithModel('gpt-4o', 'gpt-4o-2024-08-06'));
     });
   });
 

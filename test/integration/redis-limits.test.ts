@@ -80,7 +80,7 @@ ailb_settings: { hot_reload: false, redis_key_prefix: ${prefix} }
     assert.equal(statuses.filter((s) => s === 429).length, 2 * N, `statuses: ${statuses.join(',')}`);
     const refused = replies.find((r) => r.status === 429)!;
     assert.equal(refused.json.error.type, 'rate_limit_error');
-    assert.match(refused.json.error.message, /Rate limit exceeded for key shared-rpm \(sk-\.\.\.\w+\): rpm_limit \(requests per minute\) is 5, 0 left/);
+    assert.match(refused.json.error.message, /Rate limit exceeded for key shared-rpm \(sk-\.\.\.[\w-]{4}\): rpm_limit \(requests per minute\) is 5, 0 left/);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
     assert.equal((await redisFailures(a.url)) + (await redisFailures(b.url)), 0, 'no Redis call failed');
   });

@@ -4,15 +4,8 @@
  * /responses, the error envelope) and records every request it receives byte for byte. Tests
  * queue behaviours to make it fail, or call a function, on cue.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-export interface RecordedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-}
+import type http from 'node:http';
+import { recordOf, RecordingServer, sendJson } from './mocks/recording-server.js';
 
 export type Behaviour =
   | { kind: 'ok' }
@@ -45,10 +38,7 @@ export const MOCK_CALL_ID = 'call_mock_1';
 /** The text answers have (streamed answers send `piece0 piece1 …` instead). */
 const MOCK_TEXT = 'Hello from the mock upstream.';
 
-export class MockOpenAI {
-  readonly requests: RecordedRequest[] = [];
-  private readonly queue: Behaviour[] = [];
-  private server: http.Server | null = null;
+export class MockOpenAI extends RecordingServer<Behaviour> {
   /** Streams whose client went away before the end (the gateway cancelled them). */
   cancelledStreams = 0;
   /** Wait this long before answering every request (this instance's latency). */
@@ -58,46 +48,19 @@ export class MockOpenAI {
   /** Requests being answered now, and the most there have been at once. */
   inflight = 0;
   maxInflight = 0;
-  private readonly sockets = new Set<import('node:net').Socket>();
 
-  /** Queues behaviours for the next requests; when the queue is empty requests succeed. */
-  enqueue(...behaviours: Behaviour[]): void {
-    this.queue.push(...behaviours);
+  constructor() {
+    super('the mock upstream', '/v1');
   }
 
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  lastRequest(): RecordedRequest {
-    const last = this.requests[this.requests.length - 1];
-    if (last === undefined) throw new Error('the mock upstream has received no request');
-    return last;
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      const behaviour = this.queue.shift() ?? this.otherwise;
-      this.inflight++;
-      this.maxInflight = Math.max(this.maxInflight, this.inflight);
-      res.on('close', () => this.inflight--);
-      void this.answer(req, res, body, behaviour);
-    });
+  /** Records the request and answers with the next queued behaviour (`otherwise` when none is queued). */
+  protected receive(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    this.requests.push(recordOf(req, body));
+    const behaviour = this.queue.shift() ?? this.otherwise;
+    this.inflight++;
+    this.maxInflight = Math.max(this.maxInflight, this.inflight);
+    res.on('close', () => this.inflight--);
+    void this.answer(req, res, body, behaviour);
   }
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, behaviour: Behaviour): Promise<void> {
@@ -345,12 +308,6 @@ function responsesMessage(id: string, status: string, text: string): Record<stri
 
 function responsesFunctionCall(status: string, call: { name: string; arguments: string }): Record<string, unknown> {
   return { id: 'fc_mock', type: 'function_call', status, arguments: call.arguments, call_id: MOCK_CALL_ID, name: call.name };
-}
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -10,8 +10,7 @@
  * Block types it does not know are skipped rather than refused: a count must not fail where the
  * request itself might pass.
  */
-import { wrongType } from './errors.js';
-import { isObject, optionalArray, parseBody, requiredArray, type JsonObject } from './read.js';
+import { isObject, optionalArray, parseBody, requiredArray, wrongType, type JsonObject } from '../read.js';
 
 export function textForTokenCount(body: Buffer): string {
   const request = parseBody(body);

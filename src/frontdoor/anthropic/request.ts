@@ -28,8 +28,9 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIMessage, OpenAITool, OpenAIToolCall, OpenAIToolChoice } from '../../providers/types.js';
-import { invalidValue, missingField, wrongType } from './errors.js';
 import {
+  invalidValue,
+  missingField,
   objectAt,
   optionalArray,
   optionalBoolean,
@@ -41,8 +42,10 @@ import {
   requiredArray,
   requiredObject,
   requiredString,
+  wrongType,
   type JsonObject,
-} from './read.js';
+} from '../read.js';
+import { chatFunctionTool } from '../tools.js';
 
 /** How a failed tool run is told apart in a role `tool` message, which has no error flag. */
 const TOOL_ERROR_NOTE = 'Error';
@@ -267,17 +270,7 @@ function chatTools(items: unknown[]): OpenAITool[] {
       { param: 'tools' },
     );
   }
-  return tools.map((tool, index) => chatTool(tool, pathOf('tools', index)));
-}
-
-function chatTool(tool: JsonObject, path: string): OpenAITool {
-  const definition: OpenAITool['function'] = { name: requiredString(tool, 'name', path) };
-  const description = optionalString(tool, 'description', path);
-  if (description !== undefined) definition.description = description;
-  definition.parameters = requiredObject(tool, 'input_schema', path);
-  const strict = optionalBoolean(tool, 'strict', path);
-  if (strict !== undefined) definition.strict = strict;
-  return { type: 'function', function: definition };
+  return tools.map((tool, index) => chatFunctionTool(tool, pathOf('tools', index), (t, path) => requiredObject(t, 'input_schema', path)));
 }
 
 function toolChoice(value: JsonObject): { choice: OpenAIToolChoice; noParallelCalls: boolean } {

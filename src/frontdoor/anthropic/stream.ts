@@ -20,21 +20,13 @@
  * error event, and nothing follows it.
  */
 import type { GatewayError } from '../../errors.js';
-import type { FinishReason, OpenAIChatChunk, OpenAIToolCallDelta, OpenAIUsage } from '../../providers/types.js';
+import type { FinishReason, OpenAIChatChunk, OpenAIUsage } from '../../providers/types.js';
+import { ToolCallStreams, type OpeningToolCall } from '../tools.js';
 import type { ChunkEncoder } from '../types.js';
 import { anthropicErrorBody } from './errors.js';
 import { anthropicMessageId, anthropicStopReason, anthropicToolUseId, anthropicUsage, type AnthropicContentBlock } from './response.js';
 
 type BlockKind = AnthropicContentBlock['type'];
-
-interface ToolCallState {
-  id: string;
-  name: string;
-  /** Arguments that came before the name. */
-  heldArguments: string;
-  /** Its content block, once started. */
-  blockIndex: number | null;
-}
 
 export function sseEvent(type: string, data: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -45,8 +37,8 @@ export class AnthropicChunkEncoder implements ChunkEncoder {
   private finished = false;
   private nextBlockIndex = 0;
   private openBlock: { kind: BlockKind; index: number } | null = null;
-  /** By the canonical tool-call index. */
-  private readonly toolCalls = new Map<number, ToolCallState>();
+  /** Tool calls, each opened as a tool_use block (its handle: the block's index). */
+  private readonly toolCalls = new ToolCallStreams<number>({ open: (call) => this.startToolCall(call), append: inputDelta });
   private finishReason: FinishReason | null = null;
   private usage: OpenAIUsage | null = null;
 
@@ -59,10 +51,10 @@ export class AnthropicChunkEncoder implements ChunkEncoder {
     const { delta } = choice;
     if (delta.reasoning_content) out += this.appendText('thinking', delta.reasoning_content);
     if (delta.content) out += this.appendText('text', delta.content);
-    for (const call of delta.tool_calls ?? []) out += this.appendToolCall(call);
+    for (const call of delta.tool_calls ?? []) out += this.toolCalls.add(call);
     if (choice.finish_reason) {
       this.finishReason = choice.finish_reason;
-      out += this.startHeldToolCalls() + this.closeBlock();
+      out += this.toolCalls.openHeld() + this.closeBlock();
     }
     return out;
   }
@@ -73,7 +65,7 @@ export class AnthropicChunkEncoder implements ChunkEncoder {
     const usage = this.usage === null ? { output_tokens: 0 } : anthropicUsage(this.usage);
     return (
       this.messageStart('', '') +
-      this.startHeldToolCalls() +
+      this.toolCalls.openHeld() +
       this.closeBlock() +
       sseEvent('message_delta', { delta: { stop_reason: anthropicStopReason(this.finishReason), stop_sequence: null }, usage }) +
       sseEvent('message_stop', {})
@@ -111,40 +103,9 @@ export class AnthropicChunkEncoder implements ChunkEncoder {
     return out + sseEvent('content_block_delta', { index: this.openBlock!.index, delta });
   }
 
-  private appendToolCall(call: OpenAIToolCallDelta): string {
-    const state = this.toolCallState(call.index);
-    if (call.id && !state.id) state.id = call.id;
-    if (call.function?.name && !state.name) state.name = call.function.name;
-    const fragment = call.function?.arguments ?? '';
-    if (state.blockIndex !== null) return inputDelta(state.blockIndex, fragment);
-    state.heldArguments += fragment;
-    return state.name ? this.startToolCall(state) : '';
-  }
-
-  private toolCallState(index: number): ToolCallState {
-    let state = this.toolCalls.get(index);
-    if (state === undefined) {
-      state = { id: '', name: '', heldArguments: '', blockIndex: null };
-      this.toolCalls.set(index, state);
-    }
-    return state;
-  }
-
-  private startToolCall(state: ToolCallState): string {
-    const out = this.startBlock({ type: 'tool_use', id: state.id || anthropicToolUseId(), name: state.name, input: {} });
-    state.blockIndex = this.openBlock!.index;
-    const held = state.heldArguments;
-    state.heldArguments = '';
-    return out + inputDelta(state.blockIndex, held);
-  }
-
-  /** Tool calls still waiting for their name when the answer ends: sent with what they have. */
-  private startHeldToolCalls(): string {
-    let out = '';
-    for (const state of this.toolCalls.values()) {
-      if (state.blockIndex === null) out += this.startToolCall(state);
-    }
-    return out;
+  private startToolCall(call: OpeningToolCall): { opened: number; out: string } {
+    const out = this.startBlock({ type: 'tool_use', id: call.id || anthropicToolUseId(), name: call.name, input: {} });
+    return { opened: this.openBlock!.index, out };
   }
 
   private startBlock(contentBlock: AnthropicContentBlock): string {

@@ -22,8 +22,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { OpenAIContentPart, OpenAIImagePart, OpenAIMessage, OpenAITextPart, OpenAIToolCall } from '../../providers/types.js';
-import { invalidValue, missingField, wrongType } from '../anthropic/errors.js';
-import { objectAt, optionalString, pathOf, requiredString, type JsonObject } from '../anthropic/read.js';
+import { invalidValue, missingField, objectAt, optionalString, pathOf, requiredString, wrongType, type JsonObject } from '../read.js';
 
 const IMAGE_DETAILS = new Set(['auto', 'low', 'high']);
 

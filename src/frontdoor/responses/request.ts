@@ -23,8 +23,8 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { OpenAIChatRequest, OpenAIResponseFormat, OpenAITool, OpenAIToolChoice } from '../../providers/types.js';
-import { invalidValue, wrongType } from '../anthropic/errors.js';
 import {
+  invalidValue,
   objectAt,
   optionalArray,
   optionalBoolean,
@@ -35,8 +35,10 @@ import {
   pathOf,
   requiredObject,
   requiredString,
+  wrongType,
   type JsonObject,
-} from '../anthropic/read.js';
+} from '../read.js';
+import { chatFunctionTool } from '../tools.js';
 import { conversationMessages } from './input.js';
 
 /** Fields that need state kept by OpenAI, and what to do instead. */
@@ -116,18 +118,7 @@ function chatTools(items: unknown[]): OpenAITool[] {
       { param: 'tools' },
     );
   }
-  return tools.map((tool, index) => chatTool(tool, pathOf('tools', index)));
-}
-
-function chatTool(tool: JsonObject, path: string): OpenAITool {
-  const definition: OpenAITool['function'] = { name: requiredString(tool, 'name', path) };
-  const description = optionalString(tool, 'description', path);
-  if (description !== undefined) definition.description = description;
-  const parameters = optionalObject(tool, 'parameters', path);
-  if (parameters !== undefined) definition.parameters = parameters;
-  const strict = optionalBoolean(tool, 'strict', path);
-  if (strict !== undefined) definition.strict = strict;
-  return { type: 'function', function: definition };
+  return tools.map((tool, index) => chatFunctionTool(tool, pathOf('tools', index), (t, path) => optionalObject(t, 'parameters', path)));
 }
 
 function toolChoice(value: unknown): OpenAIToolChoice {

@@ -27,7 +27,8 @@
  * response was announced, response.failed with what had been produced; nothing follows them.
  */
 import type { GatewayError } from '../../errors.js';
-import type { FinishReason, OpenAIChatChunk, OpenAIToolCallDelta, OpenAIUsage } from '../../providers/types.js';
+import type { FinishReason, OpenAIChatChunk, OpenAIUsage } from '../../providers/types.js';
+import { ToolCallStreams, type OpeningToolCall } from '../tools.js';
 import type { ChunkEncoder } from '../types.js';
 import {
   itemId,
@@ -46,14 +47,10 @@ import {
   type ReasoningItem,
 } from './response.js';
 
-interface ToolCallState {
-  callId: string;
-  name: string;
-  /** Arguments that came before the name. */
-  heldArguments: string;
-  /** Its output item, once started. */
-  item: FunctionCallItem | null;
-  outputIndex: number;
+/** A function_call item being streamed, and where it stands in the output. */
+interface OpenFunctionCall {
+  readonly item: FunctionCallItem;
+  readonly outputIndex: number;
 }
 
 interface Identity {
@@ -69,8 +66,10 @@ export class ResponsesChunkEncoder implements ChunkEncoder {
   private readonly output: OutputItem[] = [];
   /** The item being streamed (always the last of `output`), null between items. */
   private openItem: OutputItem | null = null;
-  /** By the canonical tool-call index. */
-  private readonly toolCalls = new Map<number, ToolCallState>();
+  private readonly toolCalls = new ToolCallStreams<OpenFunctionCall>({
+    open: (call) => this.openFunctionCall(call),
+    append: (call, fragment) => this.appendArguments(call, fragment),
+  });
   private finishReason: FinishReason | null = null;
   private usage: OpenAIUsage | null = null;
 
@@ -83,17 +82,17 @@ export class ResponsesChunkEncoder implements ChunkEncoder {
     const { delta } = choice;
     if (delta.reasoning_content) out += this.appendReasoning(delta.reasoning_content);
     if (delta.content) out += this.appendText(delta.content);
-    for (const call of delta.tool_calls ?? []) out += this.appendToolCall(call);
+    for (const call of delta.tool_calls ?? []) out += this.toolCalls.add(call);
     if (choice.finish_reason) {
       this.finishReason = choice.finish_reason;
-      out += this.startHeldToolCalls() + this.closeItem(lastItemStatus(this.outcome()));
+      out += this.toolCalls.openHeld() + this.closeItem(lastItemStatus(this.outcome()));
     }
     return out;
   }
 
   end(): string {
     if (this.finished) return '';
-    let out = this.announce(null) + this.startHeldToolCalls();
+    let out = this.announce(null) + this.toolCalls.openHeld();
     // An answer with nothing in it still has its (empty) message, as OpenAI's do.
     if (this.output.length === 0) out += this.openMessage();
     out += this.closeItem(lastItemStatus(this.outcome()));
@@ -162,34 +161,6 @@ export class ResponsesChunkEncoder implements ChunkEncoder {
     return out + this.event('response.output_text.delta', { ...this.partAddress(item), delta: text, logprobs: [] });
   }
 
-  private appendToolCall(call: OpenAIToolCallDelta): string {
-    const state = this.toolCallState(call.index);
-    if (call.id && !state.callId) state.callId = call.id;
-    if (call.function?.name && !state.name) state.name = call.function.name;
-    const fragment = call.function?.arguments ?? '';
-    if (state.item !== null) return this.appendArguments(state, fragment);
-    state.heldArguments += fragment;
-    return state.name ? this.openFunctionCall(state) : '';
-  }
-
-  private toolCallState(index: number): ToolCallState {
-    let state = this.toolCalls.get(index);
-    if (state === undefined) {
-      state = { callId: '', name: '', heldArguments: '', item: null, outputIndex: -1 };
-      this.toolCalls.set(index, state);
-    }
-    return state;
-  }
-
-  /** Tool calls still waiting for their name when the answer ends: sent with what they have. */
-  private startHeldToolCalls(): string {
-    let out = '';
-    for (const state of this.toolCalls.values()) {
-      if (state.item === null) out += this.openFunctionCall(state);
-    }
-    return out;
-  }
-
   private openReasoning(): string {
     const item = reasoningItem('', 'in_progress');
     const out = this.openItemEvents(item, { ...item, content: [] });
@@ -202,28 +173,23 @@ export class ResponsesChunkEncoder implements ChunkEncoder {
     return out + this.event('response.content_part.added', { ...this.partAddress(item), part: outputText('') });
   }
 
-  private openFunctionCall(state: ToolCallState): string {
+  private openFunctionCall(call: OpeningToolCall): { opened: OpenFunctionCall; out: string } {
     const item: FunctionCallItem = {
       id: itemId('fc'),
       type: 'function_call',
       status: 'in_progress',
       arguments: '',
-      call_id: state.callId || itemId('call'),
-      name: state.name,
+      call_id: call.id || itemId('call'),
+      name: call.name,
     };
     const out = this.openItemEvents(item, { ...item });
-    state.item = item;
-    state.outputIndex = this.output.length - 1;
-    const held = state.heldArguments;
-    state.heldArguments = '';
-    return out + this.appendArguments(state, held);
+    return { opened: { item, outputIndex: this.output.length - 1 }, out };
   }
 
-  private appendArguments(state: ToolCallState, fragment: string): string {
+  private appendArguments(call: OpenFunctionCall, fragment: string): string {
     if (fragment === '') return '';
-    const item = state.item!;
-    item.arguments += fragment;
-    return this.event('response.function_call_arguments.delta', { item_id: item.id, output_index: state.outputIndex, delta: fragment });
+    call.item.arguments += fragment;
+    return this.event('response.function_call_arguments.delta', { item_id: call.item.id, output_index: call.outputIndex, delta: fragment });
   }
 
   /** Ends the open item, adds `item`, and announces it as `added` shows it (empty). */

@@ -9,10 +9,11 @@
  * - Requests go to `<api_base>/v1/messages`; an api_base written with or without its `/v1` works.
  * - Headers: `x-api-key`, `anthropic-version: 2023-06-01` and the JSON content type, then the
  *   deployment's extra_headers, which replace a header of the same name (a newer
- *   anthropic-version, an anthropic-beta). Header values were checked for CR/LF when the
- *   deployment was loaded (src/pipeline/runtime.ts).
+ *   anthropic-version, an anthropic-beta). Path and headers are made once per deployment
+ *   (../http.ts, which refuses CR and LF in header values).
  */
 import type { ModelDeployment } from '../../config/types.js';
+import { apiBasePath, headerBlock, JSON_CONTENT_TYPE, jsonBody, keyHeader, perDeployment } from '../http.js';
 import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { anthropicErrorInfo } from './errors.js';
 import { ANTHROPIC_VERSION, anthropicMessagesBody } from './request.js';
@@ -24,49 +25,29 @@ const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 
 /** The path on the deployment's origin: api_base's own path (its `/v1`, if written, dropped) + `route`. */
 export function anthropicPath(apiBase: string, route: string): string {
-  const basePath = new URL(apiBase).pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  return basePath + route;
+  return apiBasePath(apiBase).replace(/\/v1$/, '') + route;
 }
 
 /** Header lines (each ending in CRLF) for a call to the Anthropic API. */
 export function anthropicHeaderBlock(deployment: ModelDeployment): string {
-  const headers = new Map<string, string>([
-    ['content-type', 'application/json'],
-    ['anthropic-version', ANTHROPIC_VERSION],
-  ]);
-  if (deployment.apiKey !== null && deployment.apiKey !== '') headers.set('x-api-key', deployment.apiKey);
+  const headers = new Map<string, string>([JSON_CONTENT_TYPE, ['anthropic-version', ANTHROPIC_VERSION]]);
+  const key = keyHeader(deployment, 'x-api-key');
+  if (key !== null) headers.set(...key);
   for (const [name, value] of Object.entries(deployment.extraHeaders)) headers.set(name.toLowerCase(), value);
-  let block = '';
-  for (const [name, value] of headers) block += `${name}: ${value}\r\n`;
-  return block;
-}
-
-interface Endpoint {
-  readonly messagesPath: string;
-  readonly countTokensPath: string;
-  readonly headerBlock: string;
+  return headerBlock(headers, `anthropic deployment ${deployment.id}`);
 }
 
 /** Path and headers depend on the deployment only: made once per deployment (config generation). */
-const endpoints = new WeakMap<ModelDeployment, Endpoint>();
-
-function endpointOf(deployment: ModelDeployment): Endpoint {
-  let endpoint = endpoints.get(deployment);
-  if (endpoint === undefined) {
-    endpoint = {
-      messagesPath: anthropicPath(deployment.apiBase, MESSAGES_PATH),
-      countTokensPath: anthropicPath(deployment.apiBase, COUNT_TOKENS_PATH),
-      headerBlock: anthropicHeaderBlock(deployment),
-    };
-    endpoints.set(deployment, endpoint);
-  }
-  return endpoint;
-}
+const endpointOf = perDeployment((deployment) => ({
+  messagesPath: anthropicPath(deployment.apiBase, MESSAGES_PATH),
+  countTokensPath: anthropicPath(deployment.apiBase, COUNT_TOKENS_PATH),
+  headerBlock: anthropicHeaderBlock(deployment),
+}));
 
 function chatRequest(req: Parameters<typeof anthropicMessagesBody>[0], target: UpstreamTarget): UpstreamRequest {
   const body = anthropicMessagesBody(req, target, { includeModel: true });
   const endpoint = endpointOf(target.deployment);
-  return { path: endpoint.messagesPath, headerBlock: endpoint.headerBlock, body: Buffer.from(JSON.stringify(body)) };
+  return { path: endpoint.messagesPath, headerBlock: endpoint.headerBlock, body: jsonBody(body) };
 }
 
 export const adapter: ProviderAdapter = Object.freeze({

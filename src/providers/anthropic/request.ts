@@ -27,6 +27,8 @@
  *   is accepted; keys that are no OpenAI chat parameter (gateway metadata) are not sent.
  */
 import { GatewayError } from '../../errors.js';
+import { refuseUnsupported, type UnsupportedParams } from '../params.js';
+import { setIfGiven } from '../request-fields.js';
 import type { OpenAIChatRequest, OpenAIMessage, OpenAIResponseFormat, UpstreamTarget } from '../types.js';
 import { isRecord } from './values.js';
 
@@ -42,12 +44,14 @@ export const JSON_MODE_TOOL_NAME = 'json_tool_call';
 /** LiteLLM's reasoning_effort → thinking budget_tokens. */
 const THINKING_BUDGETS: ReadonlyMap<string, number> = new Map([['minimal', 1024], ['low', 1024], ['medium', 2048], ['high', 4096]]);
 
-/** OpenAI chat parameters Anthropic cannot take, each with the value at which it changes nothing (undefined: none). */
-const UNSUPPORTED: ReadonlyMap<string, unknown> = new Map<string, unknown>([
-  ['n', 1], ['logprobs', false], ['top_logprobs', undefined], ['presence_penalty', 0], ['frequency_penalty', 0],
-  ['seed', undefined], ['logit_bias', undefined], ['functions', undefined], ['function_call', undefined],
-  ['audio', undefined], ['modalities', undefined], ['prediction', undefined], ['service_tier', undefined],
-  ['web_search_options', undefined], ['verbosity', undefined],
+const never = (): boolean => false;
+
+/** OpenAI chat parameters Anthropic cannot take, each with the test for a value that changes nothing. */
+const UNSUPPORTED: UnsupportedParams = new Map<string, (value: unknown) => boolean>([
+  ['n', (v) => v === 1], ['logprobs', (v) => v === false], ['top_logprobs', never], ['presence_penalty', (v) => v === 0], ['frequency_penalty', (v) => v === 0],
+  ['seed', never], ['logit_bias', never], ['functions', never], ['function_call', never],
+  ['audio', never], ['modalities', never], ['prediction', never], ['service_tier', never],
+  ['web_search_options', never], ['verbosity', never],
 ]);
 
 export interface AnthropicBodyOptions {
@@ -66,7 +70,7 @@ interface Turn {
 
 /** The Messages API body for `req` (as an object; the caller serialises it). */
 export function anthropicMessagesBody(req: OpenAIChatRequest, target: UpstreamTarget, options: AnthropicBodyOptions): Record<string, unknown> {
-  checkUnsupported(req, target.dropParams);
+  refuseUnsupported(req, UNSUPPORTED, target, 'anthropic');
   if (!Array.isArray(req.messages)) throw invalid('messages', '`messages` must be an array');
   const thinking = thinkingConfig(req);
   const body: Record<string, unknown> = {};
@@ -78,9 +82,9 @@ export function anthropicMessagesBody(req: OpenAIChatRequest, target: UpstreamTa
   body.messages = conversation(req.messages);
   const stop = stopSequences(req.stop, target.dropParams);
   if (stop !== undefined) body.stop_sequences = stop;
-  copyIfSet(req, body, 'temperature');
-  copyIfSet(req, body, 'top_p');
-  copyIfSet(req, body, 'top_k');
+  setIfGiven(body, 'temperature', req.temperature);
+  setIfGiven(body, 'top_p', req.top_p);
+  setIfGiven(body, 'top_k', req.top_k);
   const userId = metadataUserId(req.user);
   if (userId !== undefined) body.metadata = { user_id: userId };
   if (target.stream) body.stream = true;
@@ -89,23 +93,7 @@ export function anthropicMessagesBody(req: OpenAIChatRequest, target: UpstreamTa
   return body;
 }
 
-/** Refuses (or, with drop_params, ignores) the OpenAI parameters Anthropic has no counterpart for. */
-function checkUnsupported(req: OpenAIChatRequest, dropParams: boolean): void {
-  if (dropParams) return;
-  // By the short list of names, not the request's keys: no allocation per request.
-  for (const [name, harmless] of UNSUPPORTED) {
-    const value = req[name];
-    if (value === null || value === undefined || value === harmless) continue;
-    throw new GatewayError('unsupported_param', `anthropic does not support the parameter '${name}'; set drop_params: true to leave it out`, { param: name });
-  }
-}
-
 // ---- sampling parameters ----
-
-function copyIfSet(req: OpenAIChatRequest, body: Record<string, unknown>, name: string): void {
-  const value = req[name];
-  if (value !== null && value !== undefined) body[name] = value;
-}
 
 function maxTokens(req: OpenAIChatRequest, thinking: Record<string, unknown> | undefined): unknown {
   const written = req.max_tokens ?? req.max_completion_tokens;

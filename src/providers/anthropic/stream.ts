@@ -19,10 +19,11 @@
  * with an error event rather than a completion that looks whole. A stream that ends before any
  * stop reason, or an event that is not JSON, throws `upstream_bad_response`.
  *
- * Bytes may split anywhere: lines are decoded only once complete (LF is never inside a UTF-8
- * sequence), so multi-byte characters split across reads come out whole.
+ * Bytes may split anywhere: the shared SSE reader (../sse.ts) keeps multi-byte characters split
+ * across reads whole.
  */
 import { GatewayError } from '../../errors.js';
+import { SseReader } from '../sse.js';
 import type { ChunkDecoder, OpenAIChatChunk, OpenAIToolCallDelta, UpstreamTarget } from '../types.js';
 import { statusForErrorType } from './errors.js';
 import { JSON_MODE_TOOL_NAME } from './request.js';
@@ -34,19 +35,12 @@ type Delta = OpenAIChatChunk['choices'][number]['delta'];
 /** What a content block's deltas become. */
 type BlockKind = { kind: 'text' } | { kind: 'tool'; toolIndex: number } | { kind: 'json' } | { kind: 'thinking' } | { kind: 'other' };
 
-const LF = 0x0a;
-const CR = 0x0d;
-const EMPTY = Buffer.alloc(0);
-
 export function anthropicChunkDecoder(target: UpstreamTarget): ChunkDecoder {
   return new AnthropicChunkDecoder(target.upstreamModel);
 }
 
 export class AnthropicChunkDecoder implements ChunkDecoder {
-  /** Bytes after the last complete line (a copy: fed buffers are lent). */
-  private partialLine: Buffer = EMPTY;
-  /** `data:` lines of the event being read. */
-  private dataLines: string[] = [];
+  private readonly events = new SseReader();
   private id = 'msg_unknown';
   private model: string;
   private readonly created = Math.floor(Date.now() / 1000);
@@ -63,22 +57,13 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
 
   feed(bytes: Buffer): OpenAIChatChunk[] {
     const out: OpenAIChatChunk[] = [];
-    const data = this.partialLine.length > 0 ? Buffer.concat([this.partialLine, bytes]) : bytes;
-    let start = 0;
-    for (let lf = data.indexOf(LF, start); lf !== -1; lf = data.indexOf(LF, start)) {
-      const end = lf > start && data[lf - 1] === CR ? lf - 1 : lf;
-      this.line(data.toString('utf8', start, end), out);
-      start = lf + 1;
-    }
-    this.partialLine = start < data.length ? Buffer.from(data.subarray(start)) : EMPTY;
+    for (const data of this.events.feed(bytes)) this.dispatch(data, out);
     return out;
   }
 
   end(): OpenAIChatChunk[] {
     const out: OpenAIChatChunk[] = [];
-    if (this.partialLine.length > 0) this.line(this.partialLine.toString('utf8'), out);
-    this.partialLine = EMPTY;
-    this.dispatch(out);
+    for (const data of this.events.end()) this.dispatch(data, out);
     if (!this.finished) {
       if (this.stopReason === null) throw new GatewayError('upstream_bad_response', 'the anthropic stream ended before the message was finished');
       this.finish(out);
@@ -86,16 +71,8 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
     return out;
   }
 
-  /** One SSE line (without its end of line). Only `data` matters: each event's JSON names its type. */
-  private line(text: string, out: OpenAIChatChunk[]): void {
-    if (text === '') return this.dispatch(out);
-    if (text.startsWith('data:')) this.dataLines.push(text.charCodeAt(5) === 0x20 ? text.slice(6) : text.slice(5));
-  }
-
-  private dispatch(out: OpenAIChatChunk[]): void {
-    if (this.dataLines.length === 0) return;
-    const data = this.dataLines.join('\n');
-    this.dataLines = [];
+  /** One event's data. Only `data` matters: each event's JSON names its type. */
+  private dispatch(data: string, out: OpenAIChatChunk[]): void {
     if (this.finished) return;
     let event: unknown;
     try {

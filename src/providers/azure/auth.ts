@@ -15,6 +15,7 @@
  */
 import type { ModelDeployment } from '../../config/types.js';
 import { GatewayError } from '../../errors.js';
+import { jsonHeaderBlock, type HeaderLine } from '../http.js';
 import { entraToken, type ClientCredentials } from './entra.js';
 
 export const DEFAULT_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -54,7 +55,7 @@ function clientCredentials(params: Readonly<Record<string, unknown>>, env: NodeJ
 }
 
 /** The header carrying a credential; a promise only when a token must be fetched (or the cached one read). */
-export function authHeader(credential: AzureCredential, env: NodeJS.ProcessEnv): [string, string] | Promise<[string, string]> {
+export function authHeader(credential: AzureCredential, env: NodeJS.ProcessEnv): HeaderLine | Promise<HeaderLine> {
   switch (credential.kind) {
     case 'api-key':
       return ['api-key', credential.key];
@@ -66,16 +67,8 @@ export function authHeader(credential: AzureCredential, env: NodeJS.ProcessEnv):
 }
 
 /** Header lines after Host (each ending in CRLF): JSON content, the credential, the deployment's extra headers. */
-export function headerBlock(auth: [string, string], deployment: ModelDeployment): string {
-  const headers: [string, string][] = [['content-type', 'application/json'], auth, ...Object.entries(deployment.extraHeaders)];
-  let block = '';
-  for (const [name, value] of headers) {
-    if (/[\r\n]/.test(value)) {
-      throw new GatewayError('upstream_auth_failed', `Azure deployment ${deployment.id}: header '${name}' has a CR or LF in its value`);
-    }
-    block += `${name}: ${value}\r\n`;
-  }
-  return block;
+export function headerBlock(auth: HeaderLine, deployment: ModelDeployment): string {
+  return jsonHeaderBlock(deployment, auth);
 }
 
 /** A non-empty string, else null (litellm_params values may be numbers or null as written). */

@@ -6,6 +6,7 @@
  * `model: azure/<deployment name>` names the Azure deployment. api_base (or AZURE_API_BASE) is
  * the resource endpoint, e.g. `https://myres.openai.azure.com`; it has no default.
  */
+import { basePathOf } from '../http.js';
 import type { ProviderAdapter, UpstreamTarget } from '../types.js';
 import { authHeader, credentialFor, headerBlock } from './auth.js';
 import { azureErrorInfo } from './errors.js';
@@ -16,7 +17,7 @@ type Destination = { path: string; headerBlock: string };
 function passthrough(upstreamPath: string, target: UpstreamTarget): Destination | Promise<Destination> {
   const { deployment } = target;
   const env = process.env;
-  const path = azurePath(deployment.apiBase, target.upstreamModel, upstreamPath, apiVersionFor(deployment.apiVersion, env));
+  const path = azurePath(basePathOf(deployment), target.upstreamModel, upstreamPath, apiVersionFor(deployment.apiVersion, env));
   const auth = authHeader(credentialFor(deployment, env), env);
   if (auth instanceof Promise) return auth.then((header) => ({ path, headerBlock: headerBlock(header, deployment) }));
   return { path, headerBlock: headerBlock(auth, deployment) };

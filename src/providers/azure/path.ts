@@ -27,14 +27,14 @@ export function apiVersionFor(written: string | null, env: NodeJS.ProcessEnv): s
 }
 
 /**
- * The path and query on the resource's origin for one call. `apiBase` is the resource endpoint
- * (`https://myres.openai.azure.com`, any path under it kept as a prefix); `upstreamPath` the
- * OpenAI route path (`/chat/completions`, `/embeddings`).
+ * The path and query on the resource's origin for one call. `basePath` is the path of the
+ * resource endpoint (`https://myres.openai.azure.com`: empty; any path under it is kept as a
+ * prefix) without trailing slashes; `upstreamPath` the OpenAI route path (`/chat/completions`,
+ * `/embeddings`).
  */
-export function azurePath(apiBase: string, deployment: string, upstreamPath: string, apiVersion: string): string {
-  const base = new URL(apiBase).pathname.replace(/\/+$/, '');
-  if (base.endsWith('/openai/v1')) return base + upstreamPath + previewQuery(apiVersion);
-  const root = base.replace(/\/openai$/, '');
+export function azurePath(basePath: string, deployment: string, upstreamPath: string, apiVersion: string): string {
+  if (basePath.endsWith('/openai/v1')) return basePath + upstreamPath + previewQuery(apiVersion);
+  const root = basePath.replace(/\/openai$/, '');
   if (V1_VERSIONS.has(apiVersion)) return `${root}/openai/v1${upstreamPath}`;
   if (apiVersion === 'preview') return `${root}/openai/v1${upstreamPath}?api-version=preview`;
   const name = deployment.replace(LITELLM_ROUTING_PREFIX, '');

@@ -6,6 +6,7 @@
  * `usage` → usage (converse.ts). The response_format tool's input is the content (converse.ts).
  */
 import { GatewayError } from '../../errors.js';
+import { answerObject } from '../answer.js';
 import type { OpenAIChatCompletion, OpenAIToolCall, UpstreamTarget } from '../types.js';
 import { completionId, finishReasonOf, JSON_TOOL_NAME, usageOf } from './converse.js';
 
@@ -18,7 +19,7 @@ interface ReadMessage {
 }
 
 export function converseResponse(body: Buffer, target: UpstreamTarget): OpenAIChatCompletion {
-  const answer = parseAnswer(body);
+  const answer = answerObject(body, 'The Bedrock answer is not JSON.', 'The Bedrock answer is not a JSON object.');
   const blocks = (answer.output as { message?: { content?: unknown } } | undefined)?.message?.content;
   if (!Array.isArray(blocks)) throw new GatewayError('upstream_bad_response', 'The Bedrock answer has no output.message.content array.');
   if (typeof answer.stopReason !== 'string') throw new GatewayError('upstream_bad_response', 'The Bedrock answer has no stopReason.');
@@ -36,17 +37,6 @@ export function converseResponse(body: Buffer, target: UpstreamTarget): OpenAICh
   const usage = usageOf(answer.usage);
   if (usage !== null) completion.usage = usage;
   return completion;
-}
-
-function parseAnswer(body: Buffer): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new GatewayError('upstream_bad_response', 'The Bedrock answer is not JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw new GatewayError('upstream_bad_response', 'The Bedrock answer is not a JSON object.');
-  return parsed as Record<string, unknown>;
 }
 
 function readBlocks(blocks: unknown[]): ReadMessage {

@@ -13,6 +13,7 @@
  * `dimensions` goes to Titan v2 and the multimodal model, and to Cohere v4 as output_dimension.
  */
 import { GatewayError } from '../../errors.js';
+import { answerObject, embeddingList } from '../answer.js';
 import type { OpenAIEmbeddingRequest, OpenAIEmbeddingResponse, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { modelIdOf } from './endpoint.js';
 import { bedrockRequest } from './transport.js';
@@ -73,26 +74,8 @@ function cohereBody(req: OpenAIEmbeddingRequest, modelId: string, texts: string[
 }
 
 export function embeddingResponse(body: Buffer, target: UpstreamTarget): OpenAIEmbeddingResponse {
-  const answer = parseAnswer(body);
-  const vectors = vectorsOf(answer);
-  const tokens = tokensOf(answer);
-  return {
-    object: 'list',
-    data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
-    model: target.upstreamModel,
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  };
-}
-
-function parseAnswer(body: Buffer): Json {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new GatewayError('upstream_bad_response', 'The Bedrock embedding answer is not JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw new GatewayError('upstream_bad_response', 'The Bedrock embedding answer is not a JSON object.');
-  return parsed as Json;
+  const answer = answerObject(body, 'The Bedrock embedding answer is not JSON.', 'The Bedrock embedding answer is not a JSON object.') as Json;
+  return embeddingList(vectorsOf(answer), target.upstreamModel, tokensOf(answer));
 }
 
 /** Titan's one `embedding`, or Cohere's `embeddings` (a list, or by type with `float`). */

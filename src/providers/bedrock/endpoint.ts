@@ -14,8 +14,9 @@
  *   (which hold `/`) stay whole.
  */
 import { GatewayError } from '../../errors.js';
-import { firstEnv } from '../openai-compatible/table.js';
 import type { ModelDeployment } from '../../config/types.js';
+import { perDeployment } from '../http.js';
+import { firstEnv } from '../openai-compatible/table.js';
 import type { AwsCredentials } from './sigv4.js';
 
 type Params = Readonly<Record<string, unknown>>;
@@ -57,12 +58,14 @@ export function apiBaseFor(params: Params, env: NodeJS.ProcessEnv): string | nul
   return `https://bedrock-runtime.${region}.amazonaws.com`;
 }
 
+/** The region named by the api_base's host; null when it names none. */
+const regionInHost = perDeployment((deployment) => REGION_IN_HOST.exec(new URL(deployment.apiBase).hostname)?.[1] ?? null);
+
 /** The region a deployment's requests are signed for. */
 export function signingRegion(deployment: ModelDeployment, env: NodeJS.ProcessEnv): string {
   const written = stringParam(deployment.litellmParams, 'aws_region_name');
   if (written !== null) return written;
-  const inHost = REGION_IN_HOST.exec(new URL(deployment.apiBase).hostname);
-  return inHost?.[1] ?? firstEnv(env, REGION_ENV) ?? DEFAULT_REGION;
+  return regionInHost(deployment) ?? firstEnv(env, REGION_ENV) ?? DEFAULT_REGION;
 }
 
 /**
@@ -84,9 +87,8 @@ export function encodePathSegment(segment: string): string {
   return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** `{api_base path}/model/{model id}/{operation}`. */
-export function modelPath(apiBase: string, modelId: string, operation: 'converse' | 'converse-stream' | 'invoke'): string {
-  const basePath = new URL(apiBase).pathname.replace(/\/+$/, '');
+/** `{basePath}/model/{model id}/{operation}`; `basePath` is the api_base's path without trailing slashes. */
+export function modelPath(basePath: string, modelId: string, operation: 'converse' | 'converse-stream' | 'invoke'): string {
   return `${basePath}/model/${encodePathSegment(modelId)}/${operation}`;
 }
 

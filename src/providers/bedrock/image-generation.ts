@@ -24,8 +24,9 @@
  * as images only go through InvokeModel.
  */
 import { GatewayError } from '../../errors.js';
+import { answerObject } from '../answer.js';
 import { aspectRatioOf, imageCount, imagesAnswer, refuseUnsupportedImageParams, writtenExtras } from '../gemini/images.js';
-import { refuse } from '../gemini/params.js';
+import { refuse } from '../params.js';
 import type { ImagesTranslation, OpenAIImageRequest, OpenAIImageResponse, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { modelIdOf } from './endpoint.js';
 import { bedrockRequest } from './transport.js';
@@ -112,23 +113,12 @@ function stabilityBody(req: OpenAIImageRequest, target: UpstreamTarget): Json {
 
 /** `{images: [base64…]}`, the answer of every family; an answer whose images were all filtered has none. */
 function imageResponse(body: Buffer): OpenAIImageResponse {
-  const answer = parseAnswer(body);
+  const answer = answerObject(body, 'The Bedrock image answer is not JSON.', 'The Bedrock image answer is not a JSON object.') as Json;
   const images = answer.images ?? [];
   if (!Array.isArray(images) || !images.every((image) => typeof image === 'string')) {
     throw new GatewayError('upstream_bad_response', 'The Bedrock image answer has images that are not a list of base64 strings.');
   }
   return imagesAnswer((images as string[]).map((b64_json) => ({ b64_json })));
-}
-
-function parseAnswer(body: Buffer): Json {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new GatewayError('upstream_bad_response', 'The Bedrock image answer is not JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new GatewayError('upstream_bad_response', 'The Bedrock image answer is not a JSON object.');
-  return parsed as Json;
 }
 
 export const bedrockImages: ImagesTranslation = {

@@ -9,8 +9,8 @@
  * keep `tool_call_id` and their content.
  */
 import { GatewayError } from '../../errors.js';
+import { unsupportedContent } from '../params.js';
 import type { OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from '../types.js';
-import { unsupportedContent } from './params.js';
 
 type CohereContentItem = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: string } };
 

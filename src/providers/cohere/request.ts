@@ -9,32 +9,28 @@
  * `{type:"json_object"}`, json_schema → `{type:"json_object", json_schema: <schema>}`.
  */
 import { GatewayError } from '../../errors.js';
+import { jsonBody } from '../http.js';
+import { refuseUnsupported } from '../params.js';
+import { functionTool, setIfGiven, setSamplingParams, unknownResponseFormat, type SamplingNames } from '../request-fields.js';
 import type { OpenAIChatRequest, OpenAIResponseFormat, OpenAITool, OpenAIToolChoice, UpstreamRequest, UpstreamTarget } from '../types.js';
-import { coherePath, cohereHeaders } from './http.js';
+import { cohereEndpoint } from './http.js';
 import { cohereMessages } from './messages.js';
-import { checkUnsupported, NATIVE_CHAT_PARAMS } from './params.js';
+import { NATIVE_CHAT_PARAMS, UNSUPPORTED_CHAT_PARAMS } from './params.js';
+
+const SAMPLING_NAMES: SamplingNames = { maxTokens: 'max_tokens', topP: 'p', stop: 'stop_sequences' };
 
 export function cohereChatRequest(req: OpenAIChatRequest, target: UpstreamTarget): UpstreamRequest {
-  checkUnsupported(req, target);
+  refuseUnsupported(req, UNSUPPORTED_CHAT_PARAMS, target, 'Cohere');
   const body: Record<string, unknown> = { model: target.upstreamModel, messages: cohereMessages(req.messages) };
   Object.assign(body, toolFields(req.tools ?? null, req.tool_choice ?? null));
   const format = responseFormat(req.response_format ?? null);
   if (format !== null) body.response_format = format;
-  setIfGiven(body, 'max_tokens', req.max_completion_tokens ?? req.max_tokens);
-  setIfGiven(body, 'temperature', req.temperature);
-  setIfGiven(body, 'p', req.top_p);
-  setIfGiven(body, 'stop_sequences', typeof req.stop === 'string' ? [req.stop] : req.stop);
-  setIfGiven(body, 'seed', req.seed);
-  setIfGiven(body, 'frequency_penalty', req.frequency_penalty);
-  setIfGiven(body, 'presence_penalty', req.presence_penalty);
+  setSamplingParams(body, req, SAMPLING_NAMES);
   // A native strict_tools does not override the one the tools' own `strict` flags set.
   for (const name of NATIVE_CHAT_PARAMS) if (body[name] === undefined) setIfGiven(body, name, req[name]);
   body.stream = target.stream;
-  return { path: coherePath(target.deployment.apiBase, 'chat'), headerBlock: cohereHeaders(target.deployment), body: Buffer.from(JSON.stringify(body)) };
-}
-
-function setIfGiven(body: Record<string, unknown>, name: string, value: unknown): void {
-  if (value !== undefined && value !== null) body[name] = value;
+  const endpoint = cohereEndpoint(target.deployment);
+  return { path: endpoint.chatPath, headerBlock: endpoint.headerBlock, body: jsonBody(body) };
 }
 
 /** tools, tool_choice and strict_tools for the request's tools and tool_choice. */
@@ -43,22 +39,11 @@ function toolFields(tools: readonly OpenAITool[] | null, choice: OpenAIToolChoic
   const named = typeof choice === 'object' && choice !== null ? choice.function?.name : undefined;
   const offered = named === undefined ? tools : tools.filter((tool) => tool.function?.name === named);
   if (offered.length === 0) throw new GatewayError('invalid_body', `tool_choice names function '${String(named)}', which is not in tools`, { param: 'tool_choice' });
-  const fields: Record<string, unknown> = { tools: offered.map(cohereTool) };
+  const fields: Record<string, unknown> = { tools: offered.map(functionTool) };
   if (named !== undefined || choice === 'required') fields.tool_choice = 'REQUIRED';
   else if (choice === 'none') fields.tool_choice = 'NONE';
   if (offered.every((tool) => tool.function?.strict === true)) fields.strict_tools = true;
   return fields;
-}
-
-function cohereTool(tool: OpenAITool, i: number): Record<string, unknown> {
-  const fn = tool?.function;
-  if (tool?.type !== 'function' || typeof fn?.name !== 'string') {
-    throw new GatewayError('invalid_body', `tools[${i}] must be {type: "function", function: {name, …}}`, { param: `tools[${i}]` });
-  }
-  const definition: Record<string, unknown> = { name: fn.name };
-  if (fn.description !== undefined) definition.description = fn.description;
-  if (fn.parameters !== undefined) definition.parameters = fn.parameters;
-  return { type: 'function', function: definition };
 }
 
 function responseFormat(format: OpenAIResponseFormat | null): Record<string, unknown> | null {
@@ -68,5 +53,5 @@ function responseFormat(format: OpenAIResponseFormat | null): Record<string, unk
     const schema = format.json_schema?.schema;
     return schema !== undefined ? { type: 'json_object', json_schema: schema } : { type: 'json_object' };
   }
-  throw new GatewayError('invalid_body', `response_format.type '${String((format as { type: unknown }).type)}' is not one of text, json_object, json_schema`, { param: 'response_format' });
+  throw unknownResponseFormat(format);
 }

@@ -10,12 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
+import { parseJsonObject } from '../answer.js';
 import type { FinishReason, OpenAIChatCompletion, OpenAIToolCall, OpenAIUsage, UpstreamTarget } from '../types.js';
 
 export type CohereObject = Record<string, unknown>;
 
 export function cohereChatResponse(body: Buffer, target: UpstreamTarget): OpenAIChatCompletion {
-  const answer = parseAnswer(body);
+  const answer = parseJsonObject(body, 'Cohere');
   const message = answer.message;
   if (!isObject(message)) throw new GatewayError('upstream_bad_response', 'Cohere answered without a message object');
   const finishReason = finishReasonOf(answer.finish_reason, errorTextOf(answer));
@@ -35,17 +36,6 @@ export function cohereChatResponse(body: Buffer, target: UpstreamTarget): OpenAI
   const usage = usageOf(answer.usage);
   if (usage !== null) completion.usage = usage;
   return completion;
-}
-
-function parseAnswer(body: Buffer): CohereObject {
-  let answer: unknown;
-  try {
-    answer = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new GatewayError('upstream_bad_response', 'Cohere answered with a body that is not JSON');
-  }
-  if (!isObject(answer)) throw new GatewayError('upstream_bad_response', 'Cohere answered with JSON that is not an object');
-  return answer;
 }
 
 /** `chatcmpl-` and Cohere's id when it sent one. */

@@ -12,21 +12,18 @@
  * A message-end with finish reason ERROR, or a stream that ends before message-end, throws
  * GatewayError (the client gets an error event, never a fake completion).
  */
-import { StringDecoder } from 'node:string_decoder';
 import { GatewayError } from '../../errors.js';
+import { SseReader } from '../sse.js';
 import type { ChunkDecoder, OpenAIChatChunk, OpenAIToolCallDelta, UpstreamTarget } from '../types.js';
 import { completionId, finishReasonOf, isObject, usageOf, type CohereObject } from './response.js';
 
 type Delta = OpenAIChatChunk['choices'][number]['delta'];
 
 export class CohereChunkDecoder implements ChunkDecoder {
-  private readonly text = new StringDecoder('utf8');
+  private readonly events = new SseReader();
   private readonly model: string;
   private readonly created = Math.floor(Date.now() / 1000);
   private id = completionId(null);
-  /** The unfinished last line, and the data lines of the event being read. */
-  private pending = '';
-  private data: string[] = [];
   /** Cohere's content index of each tool call → its canonical index (in order of appearance). */
   private readonly toolIndexes = new Map<number, number>();
   private ended = false;
@@ -36,33 +33,17 @@ export class CohereChunkDecoder implements ChunkDecoder {
   }
 
   feed(bytes: Buffer): OpenAIChatChunk[] {
-    return this.readLines(this.text.write(bytes));
+    return this.events.feed(bytes).flatMap((data) => this.chunksOfData(data));
   }
 
   end(): OpenAIChatChunk[] {
-    const chunks = this.readLines(this.text.end() + '\n\n');
+    const chunks = this.events.end().flatMap((data) => this.chunksOfData(data));
     if (!this.ended) throw new GatewayError('upstream_stream_error', 'The Cohere stream ended before its message-end event');
     return chunks;
   }
 
-  private readLines(text: string): OpenAIChatChunk[] {
-    const lines = (this.pending + text).split('\n');
-    this.pending = lines.pop() ?? '';
-    const chunks: OpenAIChatChunk[] = [];
-    for (const raw of lines) {
-      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line === '') chunks.push(...this.dispatch());
-      else if (line.startsWith('data:')) this.data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-      // `event:`, `id:` and comment lines add nothing: the data's own `type` names the event.
-    }
-    return chunks;
-  }
-
-  /** The chunks of the event whose data lines were collected. */
-  private dispatch(): OpenAIChatChunk[] {
-    if (this.data.length === 0) return [];
-    const data = this.data.join('\n');
-    this.data = [];
+  /** The chunks of one event (`event:` lines add nothing: the data's own `type` names the event). */
+  private chunksOfData(data: string): OpenAIChatChunk[] {
     if (data === '[DONE]') return [];
     let event: unknown;
     try {

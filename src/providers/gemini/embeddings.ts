@@ -9,8 +9,10 @@
  * answer, should Google add one, is taken).
  */
 import { GatewayError } from '../../errors.js';
+import { embeddingList, parseJsonObject } from '../answer.js';
+import { jsonBody } from '../http.js';
 import type { EmbeddingsTranslation, OpenAIEmbeddingRequest, OpenAIEmbeddingResponse, UpstreamRequest, UpstreamTarget } from '../types.js';
-import { apiKeyCredential, headerBlock, jsonBody, modelSegment, underApiBase } from './http.js';
+import { apiKeyHeaderBlock, modelSegment, underApiBase } from './http.js';
 
 /** The input as texts; token-id input (number arrays) cannot be sent to Google's embedding models. */
 export function embeddingTexts(req: OpenAIEmbeddingRequest, providerName: string): string[] {
@@ -33,7 +35,7 @@ function batchEmbedBody(req: OpenAIEmbeddingRequest, target: UpstreamTarget): un
 function geminiEmbeddingRequest(req: OpenAIEmbeddingRequest, target: UpstreamTarget): UpstreamRequest {
   return {
     path: underApiBase(target, `/v1beta/models/${modelSegment(target.upstreamModel)}:batchEmbedContents`),
-    headerBlock: headerBlock(target, apiKeyCredential(target)),
+    headerBlock: apiKeyHeaderBlock(target.deployment),
     body: jsonBody(batchEmbedBody(req, target)),
   };
 }
@@ -46,9 +48,9 @@ interface BatchEmbedAnswer {
 function geminiEmbeddingResponse(body: Buffer, target: UpstreamTarget): OpenAIEmbeddingResponse {
   const answer = parseJsonObject(body, 'Gemini') as BatchEmbedAnswer;
   if (!Array.isArray(answer.embeddings)) throw new GatewayError('upstream_bad_response', "Gemini's embedding answer has no embeddings list");
-  const data = answer.embeddings.map((embedding, index) => ({ object: 'embedding' as const, index, embedding: vector(embedding?.values, 'Gemini') }));
+  const vectors = answer.embeddings.map((embedding) => vector(embedding?.values, 'Gemini'));
   const tokens = typeof answer.usageMetadata?.promptTokenCount === 'number' ? answer.usageMetadata.promptTokenCount : 0;
-  return { object: 'list', data, model: target.upstreamModel, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  return embeddingList(vectors, target.upstreamModel, tokens);
 }
 
 /** A list of numbers, else upstream_bad_response. */
@@ -57,19 +59,6 @@ export function vector(values: unknown, providerName: string): number[] {
     throw new GatewayError('upstream_bad_response', `${providerName}'s embedding is not a list of numbers`);
   }
   return values as number[];
-}
-
-export function parseJsonObject(body: Buffer, providerName: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new GatewayError('upstream_bad_response', `${providerName} answered with a body that is not JSON`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new GatewayError('upstream_bad_response', `${providerName} answered with JSON that is not an object`);
-  }
-  return parsed as Record<string, unknown>;
 }
 
 export const geminiEmbeddings: EmbeddingsTranslation = {

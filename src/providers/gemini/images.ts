@@ -28,10 +28,11 @@
  * do not depend on Google and are shared with the bedrock adapter's image generation.
  */
 import { GatewayError } from '../../errors.js';
+import { parseJsonObject } from '../answer.js';
+import { jsonBody } from '../http.js';
+import { refuse } from '../params.js';
 import type { ImagesTranslation, OpenAIImageRequest, OpenAIImageResponse, UpstreamRequest, UpstreamTarget } from '../types.js';
-import { parseJsonObject } from './embeddings.js';
-import { apiKeyCredential, headerBlock, jsonBody, underApiBase } from './http.js';
-import { refuse } from './params.js';
+import { apiKeyHeaderBlock, underApiBase } from './http.js';
 import { geminiApiPath } from './request.js';
 import { parseAnswer } from './response.js';
 
@@ -259,7 +260,7 @@ function geminiImageRequest(req: OpenAIImageRequest, target: UpstreamTarget): Up
   const call = googleImageCall(req, target, 'gemini');
   return {
     path: underApiBase(target, geminiApiPath(target.upstreamModel, call.method)),
-    headerBlock: headerBlock(target, apiKeyCredential(target)),
+    headerBlock: apiKeyHeaderBlock(target.deployment),
     body: jsonBody(call.body),
   };
 }

@@ -6,11 +6,12 @@
  * `x-goog-api-key`. The translations live beside this file; Vertex AI's Google models reuse them
  * with other paths and auth (src/providers/vertex_ai/).
  */
+import { jsonBody } from '../http.js';
 import type { OpenAIChatRequest, ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { geminiEmbeddings } from './embeddings.js';
 import { googleErrorInfo, rawErrorInfo } from './errors.js';
 import { geminiImages } from './images.js';
-import { API_KEY_HEADER, apiKeyCredential, headerBlock, jsonBody, underApiBase } from './http.js';
+import { API_KEY_HEADER, apiKeyHeaderBlock, underApiBase } from './http.js';
 import { geminiApiPath, geminiChatBody, generateMethod } from './request.js';
 import { geminiCompletion } from './response.js';
 import { GeminiChunkDecoder } from './stream.js';
@@ -18,7 +19,7 @@ import { GeminiChunkDecoder } from './stream.js';
 function chatRequest(req: OpenAIChatRequest, target: UpstreamTarget): UpstreamRequest {
   return {
     path: underApiBase(target, geminiApiPath(target.upstreamModel, generateMethod(target.stream))),
-    headerBlock: headerBlock(target, apiKeyCredential(target)),
+    headerBlock: apiKeyHeaderBlock(target.deployment),
     body: jsonBody(geminiChatBody(req, target, 'gemini')),
   };
 }

@@ -1,10 +1,9 @@
 /**
  * The parameters of a canonical chat request as Gemini's generationConfig, tools and toolConfig.
  *
- * An OpenAI chat parameter Gemini has no counterpart for is refused with
- * GatewayError('unsupported_param') naming it — unless it is left at a value that changes nothing
- * (logprobs false, parallel_tool_calls true, modalities ['text']…), or the deployment drops
- * parameters (drop_params), then it is left out. Parameters that only describe the caller (user,
+ * An OpenAI chat parameter Gemini has no counterpart for is refused (../params.ts) — unless it
+ * is left at a value that changes nothing (logprobs false, parallel_tool_calls true, modalities
+ * ['text']…), or the deployment drops parameters (drop_params), then it is left out. Parameters that only describe the caller (user,
  * metadata, store, prompt_cache_key, safety_identifier) and keys that are no OpenAI parameter
  * (gateway or LiteLLM extras) are not sent. Gemini's own `top_k` and `safety_settings`, which
  * LiteLLM passes on, go as topK and safetySettings.
@@ -16,6 +15,7 @@
  * removed: it is not among the keys Gemini lists as read.
  */
 import { GatewayError } from '../../errors.js';
+import { refuse, refuseUnsupported, type UnsupportedParams } from '../params.js';
 import type { OpenAIChatRequest, OpenAITool, OpenAIToolChoice, UpstreamTarget } from '../types.js';
 import { thinkingConfig } from './thinking.js';
 import type { GeminiFunctionDeclaration, GeminiGenerateContentRequest, GeminiGenerationConfig, GeminiToolConfig } from './wire.js';
@@ -24,7 +24,7 @@ import type { GeminiFunctionDeclaration, GeminiGenerateContentRequest, GeminiGen
  * OpenAI chat parameters Gemini cannot take, each with the test for a value that changes nothing
  * (so it is accepted and not sent).
  */
-const UNSUPPORTED: ReadonlyMap<string, (value: unknown) => boolean> = new Map<string, (value: unknown) => boolean>([
+const UNSUPPORTED: UnsupportedParams = new Map<string, (value: unknown) => boolean>([
   ['logprobs', (v) => v === false],
   ['top_logprobs', () => false],
   ['logit_bias', () => false],
@@ -43,7 +43,7 @@ type RequestParams = Pick<GeminiGenerateContentRequest, 'generationConfig' | 'to
 
 /** The request's parameters in Gemini's fields (only the fields that are set). */
 export function geminiParams(req: OpenAIChatRequest, target: UpstreamTarget, providerName: string): RequestParams {
-  refuseUnsupported(req, target, providerName);
+  refuseUnsupported(req, UNSUPPORTED, target, providerName);
   const out: RequestParams = {};
   const config = generationConfig(req, target, providerName);
   if (Object.keys(config).length > 0) out.generationConfig = config;
@@ -56,21 +56,6 @@ export function geminiParams(req: OpenAIChatRequest, target: UpstreamTarget, pro
   }
   if (Array.isArray(req.safety_settings)) out.safetySettings = req.safety_settings;
   return out;
-}
-
-/** Throws for a parameter the provider cannot take, unless the deployment drops such parameters. */
-export function refuse(param: string, target: UpstreamTarget, providerName: string, why = ''): void {
-  if (target.dropParams) return;
-  const reason = why === '' ? '' : ` (${why})`;
-  throw new GatewayError('unsupported_param', `${providerName} does not support the parameter '${param}'${reason}; set drop_params: true to leave it out`, { param });
-}
-
-function refuseUnsupported(req: OpenAIChatRequest, target: UpstreamTarget, providerName: string): void {
-  for (const [key, value] of Object.entries(req)) {
-    const harmless = UNSUPPORTED.get(key);
-    if (harmless === undefined || value === null || value === undefined || harmless(value)) continue;
-    refuse(key, target, providerName);
-  }
 }
 
 function generationConfig(req: OpenAIChatRequest, target: UpstreamTarget, providerName: string): GeminiGenerationConfig {

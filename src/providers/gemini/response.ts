@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
+import { answerObject } from '../answer.js';
 import type { FinishReason, OpenAIChatCompletion, OpenAIToolCall, OpenAIUsage } from '../types.js';
 import { newToolCallId } from './tool-ids.js';
 import type { GeminiCandidate, GeminiGenerateContentResponse, GeminiPart, GeminiUsageMetadata } from './wire.js';
@@ -43,16 +44,7 @@ export function completionId(answer: GeminiGenerateContentResponse): string {
 
 /** A JSON object that is a GenerateContentResponse, else upstream_bad_response. */
 export function parseAnswer(body: Buffer | string): GeminiGenerateContentResponse {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
-  } catch {
-    throw new GatewayError('upstream_bad_response', 'Gemini answered with a body that is not JSON');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new GatewayError('upstream_bad_response', 'Gemini answered with JSON that is not a GenerateContentResponse object');
-  }
-  const answer = parsed as GeminiGenerateContentResponse;
+  const answer = answerObject(body, 'Gemini answered with a body that is not JSON', 'Gemini answered with JSON that is not a GenerateContentResponse object') as GeminiGenerateContentResponse;
   if (answer.candidates !== undefined && !Array.isArray(answer.candidates)) {
     throw new GatewayError('upstream_bad_response', "Gemini's answer has candidates that are not a list");
   }

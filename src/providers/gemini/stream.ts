@@ -10,9 +10,9 @@
  * the stream ends. An error event mid-stream throws GatewayError('upstream_stream_error').
  */
 import { GatewayError } from '../../errors.js';
+import { SseReader } from '../sse.js';
 import type { ChunkDecoder, OpenAIChatChunk, OpenAIToolCall, OpenAIToolCallDelta } from '../types.js';
 import { candidateIndex, completionId, finishReason, parseAnswer, readParts, usageOf } from './response.js';
-import { SseReader } from './sse.js';
 import type { GeminiCandidate, GeminiGenerateContentResponse, GeminiUsageMetadata, GoogleErrorBody } from './wire.js';
 
 type ChunkChoice = OpenAIChatChunk['choices'][number];

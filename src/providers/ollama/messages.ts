@@ -10,8 +10,8 @@
  * tool (`tool_name`), found from the assistant tool call its tool_call_id answers.
  */
 import { GatewayError } from '../../errors.js';
+import { unsupportedContent } from '../params.js';
 import type { OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from '../types.js';
-import { unsupportedContent } from './params.js';
 
 export interface OllamaToolCall {
   function: { name: string; arguments: Record<string, unknown> };

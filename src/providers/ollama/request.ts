@@ -9,14 +9,19 @@
  * refused (unsupported_param) unless drop_params. reasoning_effort → `think`: `none` → false;
  * low/medium/high → that level for gpt-oss models (the ones that take levels), true for others.
  */
-import { GatewayError } from '../../errors.js';
-import type { OpenAIChatRequest, OpenAIResponseFormat, OpenAITool, UpstreamRequest, UpstreamTarget } from '../types.js';
-import { ollamaHeaders, ollamaPath } from './http.js';
+import { jsonBody } from '../http.js';
+import { refuse, refuseUnsupported } from '../params.js';
+import { functionTool, setIfGiven, setSamplingParams, unknownResponseFormat, type SamplingNames } from '../request-fields.js';
+import type { OpenAIChatRequest, OpenAIResponseFormat, UpstreamRequest, UpstreamTarget } from '../types.js';
+import { ollamaEndpoint } from './http.js';
 import { ollamaMessages } from './messages.js';
-import { checkUnsupported, NATIVE_OPTIONS, refuse } from './params.js';
+import { NATIVE_OPTIONS, UNSUPPORTED_CHAT_PARAMS } from './params.js';
+
+/** Ollama's option names (its Modelfile parameters). */
+const SAMPLING_NAMES: SamplingNames = { maxTokens: 'num_predict', topP: 'top_p', stop: 'stop' };
 
 export function ollamaChatRequest(req: OpenAIChatRequest, target: UpstreamTarget): UpstreamRequest {
-  checkUnsupported(req, target);
+  refuseUnsupported(req, UNSUPPORTED_CHAT_PARAMS, target, 'Ollama');
   const body: Record<string, unknown> = { model: target.upstreamModel, messages: ollamaMessages(req.messages) };
   const tools = toolsFor(req, target);
   if (tools !== null) body.tools = tools;
@@ -26,9 +31,10 @@ export function ollamaChatRequest(req: OpenAIChatRequest, target: UpstreamTarget
   if (Object.keys(options).length > 0) body.options = options;
   const think = thinkOf(req, target.upstreamModel);
   if (think !== null) body.think = think;
-  if (req.keep_alive !== undefined && req.keep_alive !== null) body.keep_alive = req.keep_alive;
+  setIfGiven(body, 'keep_alive', req.keep_alive);
   body.stream = target.stream;
-  return { path: ollamaPath(target.deployment.apiBase, 'chat'), headerBlock: ollamaHeaders(target.deployment), body: Buffer.from(JSON.stringify(body)) };
+  const endpoint = ollamaEndpoint(target.deployment);
+  return { path: endpoint.chatPath, headerBlock: endpoint.headerBlock, body: jsonBody(body) };
 }
 
 function toolsFor(req: OpenAIChatRequest, target: UpstreamTarget): Record<string, unknown>[] | null {
@@ -36,41 +42,21 @@ function toolsFor(req: OpenAIChatRequest, target: UpstreamTarget): Record<string
   if (tools === null || tools.length === 0) return null;
   const choice = req.tool_choice ?? 'auto';
   if (choice === 'none') return null;
-  if (choice !== 'auto') refuse('tool_choice', 'Ollama cannot be made to call a tool (tool_choice other than auto or none)', target);
-  return tools.map(ollamaTool);
-}
-
-function ollamaTool(tool: OpenAITool, i: number): Record<string, unknown> {
-  const fn = tool?.function;
-  if (tool?.type !== 'function' || typeof fn?.name !== 'string') {
-    throw new GatewayError('invalid_body', `tools[${i}] must be {type: "function", function: {name, …}}`, { param: `tools[${i}]` });
-  }
-  const definition: Record<string, unknown> = { name: fn.name };
-  if (fn.description !== undefined) definition.description = fn.description;
-  if (fn.parameters !== undefined) definition.parameters = fn.parameters;
-  return { type: 'function', function: definition };
+  if (choice !== 'auto') refuse('tool_choice', target, 'Ollama', 'it cannot be made to call a tool, so tool_choice must be auto or none');
+  return tools.map(functionTool);
 }
 
 function formatOf(format: OpenAIResponseFormat | null): string | Record<string, unknown> | null {
   if (format === null || format.type === 'text') return null;
   if (format.type === 'json_object') return 'json';
   if (format.type === 'json_schema') return format.json_schema?.schema ?? 'json';
-  throw new GatewayError('invalid_body', `response_format.type '${String((format as { type: unknown }).type)}' is not one of text, json_object, json_schema`, { param: 'response_format' });
+  throw unknownResponseFormat(format);
 }
 
 function optionsOf(req: OpenAIChatRequest): Record<string, unknown> {
   const options: Record<string, unknown> = {};
-  const set = (name: string, value: unknown) => {
-    if (value !== undefined && value !== null) options[name] = value;
-  };
-  set('num_predict', req.max_completion_tokens ?? req.max_tokens);
-  set('temperature', req.temperature);
-  set('top_p', req.top_p);
-  set('stop', typeof req.stop === 'string' ? [req.stop] : req.stop);
-  set('seed', req.seed);
-  set('frequency_penalty', req.frequency_penalty);
-  set('presence_penalty', req.presence_penalty);
-  for (const name of NATIVE_OPTIONS) set(name, req[name]);
+  setSamplingParams(options, req, SAMPLING_NAMES);
+  for (const name of NATIVE_OPTIONS) setIfGiven(options, name, req[name]);
   return options;
 }
 

@@ -4,9 +4,10 @@
  *
  * The canonical request is OpenAI's own body, so the request is the canonical object serialised
  * (with `stream_options.include_usage` on streams, so the call can be priced), the answer is
- * parsed as is, and the stream is read event by event.
+ * parsed as is, and the stream is read event by event (../sse.ts).
  */
 import { GatewayError } from '../../errors.js';
+import { SseReader } from '../sse.js';
 import type { ChunkDecoder, OpenAIChatChunk, OpenAIChatCompletion, OpenAIChatRequest, UpstreamErrorInfo } from '../types.js';
 
 /** The upstream body for a canonical request whose `model` is already the upstream name. */
@@ -31,72 +32,9 @@ export function openaiChatResponse(body: Buffer): OpenAIChatCompletion {
   return completion;
 }
 
-/**
- * Splits a server-sent event stream into the `data` of each event (multi-line data joined with
- * LF, as the SSE spec says), whatever the byte boundaries. Comments and other fields are skipped.
- */
-export class SseDataReader {
-  private pending = '';
-  private readonly decoder = new TextDecoder('utf-8');
-
-  /** The data of every event completed by `bytes`. */
-  feed(bytes: Uint8Array): string[] {
-    this.pending += this.decoder.decode(bytes, { stream: true });
-    return this.take(false);
-  }
-
-  /** The data of a last event not followed by a blank line. */
-  end(): string[] {
-    this.pending += this.decoder.decode();
-    return this.take(true);
-  }
-
-  private take(final: boolean): string[] {
-    const out: string[] = [];
-    for (;;) {
-      const boundary = eventBoundary(this.pending);
-      if (boundary.at < 0) break;
-      const data = dataOf(this.pending.slice(0, boundary.at));
-      this.pending = this.pending.slice(boundary.at + boundary.length);
-      if (data !== null) out.push(data);
-    }
-    if (final && this.pending.trim() !== '') {
-      const data = dataOf(this.pending);
-      this.pending = '';
-      if (data !== null) out.push(data);
-    }
-    return out;
-  }
-}
-
-/** Where the first blank line (LF LF, CRLF CRLF, CR CR) is, and how long it is. */
-function eventBoundary(text: string): { at: number; length: number } {
-  let best = -1;
-  let length = 0;
-  for (const separator of ['\n\n', '\r\n\r\n', '\r\r']) {
-    const at = text.indexOf(separator);
-    if (at >= 0 && (best < 0 || at < best)) {
-      best = at;
-      length = separator.length;
-    }
-  }
-  return { at: best, length };
-}
-
-/** The joined `data` lines of one event; null when it has none. */
-function dataOf(event: string): string | null {
-  let data: string | null = null;
-  for (const line of event.split(/\r\n|\r|\n/)) {
-    if (!line.startsWith('data:')) continue;
-    const value = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
-    data = data === null ? value : `${data}\n${value}`;
-  }
-  return data;
-}
-
 /** Chat completion chunks from an OpenAI SSE stream; `[DONE]` ends it. An error event is thrown. */
 export class OpenAIChunkDecoder implements ChunkDecoder {
-  private readonly reader = new SseDataReader();
+  private readonly reader = new SseReader();
 
   feed(bytes: Buffer): OpenAIChatChunk[] {
     return this.parse(this.reader.feed(bytes));

@@ -5,7 +5,8 @@
  * add up to the usage.
  */
 import { GatewayError } from '../../errors.js';
-import { embeddingTexts, parseJsonObject, vector } from '../gemini/embeddings.js';
+import { embeddingList, parseJsonObject } from '../answer.js';
+import { embeddingTexts, vector } from '../gemini/embeddings.js';
 import type { OpenAIEmbeddingRequest, OpenAIEmbeddingResponse, UpstreamTarget } from '../types.js';
 
 export function predictBody(req: OpenAIEmbeddingRequest): unknown {
@@ -22,10 +23,10 @@ export function predictResponse(body: Buffer, target: UpstreamTarget): OpenAIEmb
   const answer = parseJsonObject(body, 'Vertex AI') as { predictions?: Prediction[] };
   if (!Array.isArray(answer.predictions)) throw new GatewayError('upstream_bad_response', "Vertex AI's embedding answer has no predictions list");
   let tokens = 0;
-  const data = answer.predictions.map((prediction, index) => {
+  const vectors = answer.predictions.map((prediction) => {
     const count = prediction?.embeddings?.statistics?.token_count;
     if (typeof count === 'number') tokens += count;
-    return { object: 'embedding' as const, index, embedding: vector(prediction?.embeddings?.values, 'Vertex AI') };
+    return vector(prediction?.embeddings?.values, 'Vertex AI');
   });
-  return { object: 'list', data, model: target.upstreamModel, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  return embeddingList(vectors, target.upstreamModel, tokens);
 }

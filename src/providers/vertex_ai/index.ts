@@ -19,10 +19,11 @@ import { anthropicMessagesBody } from '../anthropic/request.js';
 import { chatCompletionFromBody } from '../anthropic/response.js';
 import { anthropicChunkDecoder } from '../anthropic/stream.js';
 import { googleErrorInfo, rawErrorInfo } from '../gemini/errors.js';
-import { headerBlock, jsonBody, underApiBase } from '../gemini/http.js';
+import { underApiBase } from '../gemini/http.js';
 import { geminiChatBody, generateMethod } from '../gemini/request.js';
 import { geminiCompletion } from '../gemini/response.js';
 import { GeminiChunkDecoder } from '../gemini/stream.js';
+import { jsonBody, jsonHeaderBlock } from '../http.js';
 import type { OpenAIChatRequest, OpenAIEmbeddingRequest, ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { vertexAuthFor } from './auth.js';
 import { predictBody, predictResponse } from './embeddings.js';
@@ -57,7 +58,7 @@ async function authorizedRequest(target: UpstreamTarget, publisher: 'google' | '
   const path = publisherModelPath(project, vertexLocation(params, env), publisher, target.upstreamModel, method);
   return {
     path: underApiBase(target, path),
-    headerBlock: headerBlock(target, ['authorization', `Bearer ${token}`]),
+    headerBlock: jsonHeaderBlock(target.deployment, ['authorization', `Bearer ${token}`]),
     body: jsonBody(body),
   };
 }

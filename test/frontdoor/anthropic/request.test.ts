@@ -6,24 +6,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GatewayError } from '../../../src/errors.js';
 import { anthropicClientFormat } from '../../../src/frontdoor/anthropic/index.js';
+import { assertInvalidBody, chatRequestOf } from '../client-format.js';
 import { effortForThinkingBudget } from '../../../src/frontdoor/anthropic/request.js';
 
 function translate(body: unknown) {
-  return anthropicClientFormat.chatRequest(Buffer.from(JSON.stringify(body)));
+  return chatRequestOf(anthropicClientFormat, body);
 }
 
 function assertInvalid(body: unknown, param: string, message: RegExp): void {
-  assert.throws(
-    () => translate(body),
-    (error: unknown) => {
-      assert.ok(error instanceof GatewayError);
-      assert.equal(error.code, 'invalid_body');
-      assert.equal(error.status, 400);
-      assert.equal(error.param, param);
-      assert.match(error.message, message);
-      return true;
-    },
-  );
+  assertInvalidBody(() => translate(body), param, message);
 }
 
 const WEATHER_TOOL = {

@@ -9,77 +9,22 @@ import { describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { GatewayError } from '../../../src/errors.js';
 import { anthropicClientFormat } from '../../../src/frontdoor/anthropic/index.js';
-import type { FinishReason, OpenAIChatChunk, OpenAIToolCallDelta, OpenAIUsage } from '../../../src/providers/types.js';
-
-type Delta = OpenAIChatChunk['choices'][number]['delta'];
-
-const BASE = { id: 'chatcmpl-123', object: 'chat.completion.chunk' as const, created: 1694268190, model: 'gpt-4o-mini' };
-
-function chunk(delta: Delta, finishReason: FinishReason | null = null): OpenAIChatChunk {
-  return { ...BASE, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] };
-}
-
-function usageChunk(usage: OpenAIUsage): OpenAIChatChunk {
-  return { ...BASE, choices: [], usage };
-}
-
-function toolDelta(index: number, fields: Omit<OpenAIToolCallDelta, 'index'>): Delta {
-  return { tool_calls: [{ index, ...fields }] };
-}
+import type { OpenAIChatChunk } from '../../../src/providers/types.js';
+import { chunk, encodeChunks, sseEvents, streamedResponse, toolDelta, usageChunk } from '../client-format.js';
 
 /** Runs chunks through a fresh encoder and closes it. */
 function encode(chunks: OpenAIChatChunk[]): string {
-  const encoder = anthropicClientFormat.chatStream(false);
-  return chunks.map((c) => encoder.chunk(c)).join('') + encoder.end();
-}
-
-interface Event {
-  event: string;
-  data: any;
-}
-
-function events(sse: string): Event[] {
-  assert.ok(sse.endsWith('\n\n'), 'every event ends with a blank line');
-  return sse
-    .slice(0, -2)
-    .split('\n\n')
-    .map((block) => {
-      const [eventLine, dataLine, ...rest] = block.split('\n');
-      assert.equal(rest.length, 0, block);
-      assert.match(eventLine, /^event: /);
-      assert.match(dataLine, /^data: /);
-      const event = { event: eventLine.slice('event: '.length), data: JSON.parse(dataLine.slice('data: '.length)) };
-      assert.equal(event.data.type, event.event, 'the event name repeats the data type');
-      return event;
-    });
+  return encodeChunks(anthropicClientFormat, chunks);
 }
 
 /** A compact outline: `start:0:text`, `delta:0:text_delta`, `stop:0`… */
 function outline(sse: string): string[] {
-  return events(sse).map(({ event, data }) => {
+  return sseEvents(sse).map(({ event, data }) => {
     if (event === 'content_block_start') return `start:${data.index}:${data.content_block.type}`;
     if (event === 'content_block_delta') return `delta:${data.index}:${data.delta.type}`;
     if (event === 'content_block_stop') return `stop:${data.index}`;
     return event;
   });
-}
-
-/** The bytes as a streamed HTTP answer, cut into pieces of the given sizes in turn. */
-function streamedResponse(sse: string, sizes: number[]): Response {
-  const bytes = Buffer.from(sse, 'utf8');
-  const pieces: Uint8Array[] = [];
-  for (let offset = 0, turn = 0; offset < bytes.length; turn++) {
-    const size = sizes[turn % sizes.length];
-    pieces.push(new Uint8Array(bytes.subarray(offset, offset + size)));
-    offset += size;
-  }
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const piece of pieces) controller.enqueue(piece);
-      controller.close();
-    },
-  });
-  return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
 }
 
 function sdkReading(sse: string, sizes: number[]): Anthropic {
@@ -144,7 +89,7 @@ describe('canonical chunks → Anthropic SSE events', () => {
       'message_delta',
       'message_stop',
     ]);
-    const all = events(sse);
+    const all = sseEvents(sse);
     assert.deepEqual(all[4].data.content_block, { type: 'tool_use', id: 'call_abc', name: 'get_weather', input: {} });
     assert.deepEqual(
       all.filter((e) => e.data.index === 1 && e.event === 'content_block_delta').map((e) => e.data.delta.partial_json),
@@ -163,12 +108,12 @@ describe('canonical chunks → Anthropic SSE events', () => {
       chunk(toolDelta(0, { function: { name: 'f', arguments: '1}' } })),
       chunk({}, 'tool_calls'),
     ]);
-    const heldEvents = events(held);
+    const heldEvents = sseEvents(held);
     assert.deepEqual(outline(held), ['message_start', 'start:0:tool_use', 'delta:0:input_json_delta', 'stop:0', 'message_delta', 'message_stop']);
     assert.deepEqual(heldEvents[1].data.content_block, { type: 'tool_use', id: 'call_1', name: 'f', input: {} });
     assert.equal(heldEvents[2].data.delta.partial_json, '{"a":1}');
 
-    const unnamed = events(encode([chunk(toolDelta(0, { function: { arguments: '{}' } }))]));
+    const unnamed = sseEvents(encode([chunk(toolDelta(0, { function: { arguments: '{}' } }))]));
     assert.equal(unnamed[1].data.content_block.name, '');
     assert.match(unnamed[1].data.content_block.id, /^toolu_[0-9a-f]{24}$/);
     assert.equal(unnamed[2].data.delta.partial_json, '{}');
@@ -202,7 +147,7 @@ describe('canonical chunks → Anthropic SSE events', () => {
       'message_delta',
       'message_stop',
     ]);
-    const all = events(sse);
+    const all = sseEvents(sse);
     assert.deepEqual(all[1].data.content_block, { type: 'thinking', thinking: '', signature: '' });
     assert.deepEqual(all[2].data.delta, { type: 'thinking_delta', thinking: 'Let me solve this step by step:\n\n1. First break down 27 * 453' });
   });
@@ -211,7 +156,7 @@ describe('canonical chunks → Anthropic SSE events', () => {
     const encoder = anthropicClientFormat.chatStream(true);
     const first = encoder.chunk({ ...chunk({ role: 'assistant' }), id: 'msg_01abc' });
     assert.deepEqual(outline(first), ['message_start']);
-    assert.equal(events(first)[0].data.message.id, 'msg_01abc');
+    assert.equal(sseEvents(first)[0].data.message.id, 'msg_01abc');
     assert.equal(encoder.chunk(chunk({ content: '' })), '');
     assert.equal(encoder.chunk(chunk({ content: null })), '');
     assert.equal(encoder.chunk(usageChunk({ prompt_tokens: 3, completion_tokens: 0, total_tokens: 3 })), '');
@@ -219,14 +164,14 @@ describe('canonical chunks → Anthropic SSE events', () => {
   });
 
   test('a stream with no chunks at all still makes a whole message; without usage, output_tokens is 0', () => {
-    const all = events(anthropicClientFormat.chatStream(false).end());
+    const all = sseEvents(anthropicClientFormat.chatStream(false).end());
     assert.deepEqual(all.map((e) => e.event), ['message_start', 'message_delta', 'message_stop']);
     assert.match(all[0].data.message.id, /^msg_[0-9a-f]{32}$/);
     assert.deepEqual(all[1].data, { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 0 } });
   });
 
   test('finish_reason length → max_tokens; cached tokens are counted apart in message_delta', () => {
-    const all = events(
+    const all = sseEvents(
       encode([
         chunk({ content: 'Once upon a' }, 'length'),
         usageChunk({ prompt_tokens: 2006, completion_tokens: 3, total_tokens: 2009, prompt_tokens_details: { cached_tokens: 1920 } }),

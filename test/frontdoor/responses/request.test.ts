@@ -6,25 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GatewayError } from '../../../src/errors.js';
 import { responsesClientFormat } from '../../../src/frontdoor/responses/index.js';
+import { assertInvalidBody, chatRequestOf } from '../client-format.js';
 
 function translate(body: unknown) {
-  return responsesClientFormat.chatRequest(Buffer.from(JSON.stringify(body)));
+  return chatRequestOf(responsesClientFormat, body);
 }
 
 function assertInvalid(body: unknown, param: string, message: RegExp): void {
-  assert.throws(
-    () => translate(body),
-    (error: unknown) => {
-      assert.ok(error instanceof GatewayError);
-      assert.equal(error.code, 'invalid_body');
-      assert.equal(error.status, 400);
-      assert.equal(error.param, param);
-      assert.match(error.message, message);
-      return true;
-    },
-  );
+  assertInvalidBody(() => translate(body), param, message);
 }
 
 const WEATHER_TOOL = {

@@ -10,51 +10,19 @@ import { describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { GatewayError } from '../../../src/errors.js';
 import { responsesClientFormat } from '../../../src/frontdoor/responses/index.js';
-import type { FinishReason, OpenAIChatChunk, OpenAIToolCallDelta, OpenAIUsage } from '../../../src/providers/types.js';
+import type { OpenAIChatChunk, OpenAIUsage } from '../../../src/providers/types.js';
+import { chunk, encodeChunks, sseEvents, streamedResponse, toolDelta, usageChunk, type SseEvent } from '../client-format.js';
 
-type Delta = OpenAIChatChunk['choices'][number]['delta'];
-
-const BASE = { id: 'chatcmpl-123', object: 'chat.completion.chunk' as const, created: 1694268190, model: 'gpt-4o-mini' };
 const USAGE: OpenAIUsage = { prompt_tokens: 36, completion_tokens: 87, total_tokens: 123 };
-
-function chunk(delta: Delta, finishReason: FinishReason | null = null): OpenAIChatChunk {
-  return { ...BASE, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] };
-}
-
-function usageChunk(usage: OpenAIUsage): OpenAIChatChunk {
-  return { ...BASE, choices: [], usage };
-}
-
-function toolDelta(index: number, fields: Omit<OpenAIToolCallDelta, 'index'>): Delta {
-  return { tool_calls: [{ index, ...fields }] };
-}
 
 /** Runs chunks through a fresh encoder and closes it. */
 function encode(chunks: OpenAIChatChunk[]): string {
-  const encoder = responsesClientFormat.chatStream(false);
-  return chunks.map((c) => encoder.chunk(c)).join('') + encoder.end();
+  return encodeChunks(responsesClientFormat, chunks);
 }
 
-interface Event {
-  event: string;
-  data: any;
-}
-
-/** The events, checked for form: `event:` then `data:`, the type repeated, sequence numbers 0, 1, 2… */
-function events(sse: string): Event[] {
-  assert.ok(sse.endsWith('\n\n'), 'every event ends with a blank line');
-  const parsed = sse
-    .slice(0, -2)
-    .split('\n\n')
-    .map((block) => {
-      const [eventLine, dataLine, ...rest] = block.split('\n');
-      assert.equal(rest.length, 0, block);
-      assert.match(eventLine, /^event: /);
-      assert.match(dataLine, /^data: /);
-      const event = { event: eventLine.slice('event: '.length), data: JSON.parse(dataLine.slice('data: '.length)) };
-      assert.equal(event.data.type, event.event, 'the event name repeats the data type');
-      return event;
-    });
+/** The events, checked for form (client-format.ts) and for their sequence numbers 0, 1, 2… */
+function events(sse: string): SseEvent[] {
+  const parsed = sseEvents(sse);
   assert.deepEqual(
     parsed.map((e) => e.data.sequence_number),
     parsed.map((_, index) => index),
@@ -79,16 +47,7 @@ function normalized(sse: string): any[] {
 
 /** A fetch that answers with `body` as an event stream, `split` bytes at a time. */
 function streamingFetch(body: string, split: number): typeof fetch {
-  return async () => {
-    const bytes = new TextEncoder().encode(body);
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let offset = 0; offset < bytes.length; offset += split) controller.enqueue(bytes.slice(offset, offset + split));
-        controller.close();
-      },
-    });
-    return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
-  };
+  return async () => streamedResponse(body, [split]);
 }
 
 const TOOL_CHUNKS = [

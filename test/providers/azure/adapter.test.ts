@@ -4,11 +4,11 @@ import { parseConfigText } from '../../../src/config/load.js';
 import { lookupAdapter } from '../../../src/providers/registry.js';
 import { adapter } from '../../../src/providers/azure/index.js';
 import type { UpstreamTarget } from '../../../src/providers/types.js';
+import { targetOf } from '../deployment.js';
 
 function target(params: string, env: NodeJS.ProcessEnv = {}): UpstreamTarget {
   const { config } = parseConfigText(`model_list:\n  - model_name: m\n    litellm_params: ${params}\n`, '/x/c.yaml', env);
-  const deployment = config.modelList[0];
-  return { deployment, upstreamModel: deployment.upstreamModel, stream: false, dropParams: false };
+  return targetOf(config.modelList[0]);
 }
 
 test('azure is an adapter that passes OpenAI bytes through', () => {

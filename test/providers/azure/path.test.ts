@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiVersionFor, azurePath, DEFAULT_API_VERSION } from '../../../src/providers/azure/path.js';
+import { apiVersionFor, azurePath as azurePathUnder, DEFAULT_API_VERSION } from '../../../src/providers/azure/path.js';
+import { apiBasePath } from '../../../src/providers/http.js';
+
+/** The path for a deployment whose api_base is `apiBase`. */
+function azurePath(apiBase: string, deployment: string, upstreamPath: string, apiVersion: string): string {
+  return azurePathUnder(apiBasePath(apiBase), deployment, upstreamPath, apiVersion);
+}
 
 const BASE = 'https://myres.openai.azure.com';
 

@@ -37,9 +37,9 @@ describe('signingRegion', () => {
 
 describe('model ids', () => {
   test('the model id is one percent-encoded path segment under the api_base path', () => {
-    assert.equal(modelPath('https://bedrock-runtime.us-east-1.amazonaws.com', 'anthropic.claude-3-5-sonnet-20240620-v1:0', 'converse'), '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse');
+    assert.equal(modelPath('', 'anthropic.claude-3-5-sonnet-20240620-v1:0', 'converse'), '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse');
     assert.equal(
-      modelPath('https://proxy.example/bedrock/', 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-2-1b-instruct-v1:0', 'converse-stream'),
+      modelPath('/bedrock', 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-2-1b-instruct-v1:0', 'converse-stream'),
       '/bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-2-1b-instruct-v1%3A0/converse-stream',
     );
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../../../src/errors.js';
 import { cohereChatResponse } from '../../../src/providers/cohere/response.js';
+import { toolCallResponse } from '../../support/mocks/cohere.js';
 import { cohereTarget } from './target.js';
 
 const answer = (value: unknown) => cohereChatResponse(Buffer.from(JSON.stringify(value)), cohereTarget());
@@ -21,16 +22,7 @@ test('a text answer: content joined, finish COMPLETE → stop, usage from tokens
 });
 
 test('tool calls with their plan: content null, the plan as reasoning_content, finish tool_calls', () => {
-  const completion = answer({
-    id: 'x',
-    finish_reason: 'TOOL_CALL',
-    message: {
-      role: 'assistant',
-      tool_plan: 'I will look up the weather in Toronto.',
-      tool_calls: [{ id: 'get_weather_1byjy32y4hvq', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Toronto"}' } }],
-    },
-    usage: { billed_units: { input_tokens: 37, output_tokens: 28 }, tokens: { input_tokens: 913, output_tokens: 81 } },
-  });
+  const completion = answer(toolCallResponse());
   assert.deepEqual(completion.choices[0].message, {
     role: 'assistant',
     content: null,

@@ -1,23 +1,17 @@
 /** UpstreamTargets for gemini and vertex_ai deployments, for the adapters' unit tests. */
-import type { ModelDeployment } from '../../../src/config/types.js';
 import type { UpstreamTarget } from '../../../src/providers/types.js';
+import { targetOf, testDeployment, type TargetOptions as DeploymentOptions } from '../deployment.js';
 
-export interface TargetOptions {
+export interface TargetOptions extends DeploymentOptions {
   readonly provider?: 'gemini' | 'vertex_ai';
   readonly id?: string;
-  readonly apiBase?: string;
-  readonly apiKey?: string | null;
-  readonly extraHeaders?: Record<string, string>;
-  readonly stream?: boolean;
-  readonly dropParams?: boolean;
-  readonly upstreamModel?: string;
   readonly litellmParams?: Record<string, unknown>;
 }
 
 export function googleTarget(options: TargetOptions = {}): UpstreamTarget {
   const provider = options.provider ?? 'gemini';
   const upstreamModel = options.upstreamModel ?? 'gemini-2.5-flash';
-  const deployment: ModelDeployment = {
+  const deployment = testDeployment({
     modelName: 'gemini',
     id: options.id ?? `${provider}-deployment`,
     provider,
@@ -26,18 +20,8 @@ export function googleTarget(options: TargetOptions = {}): UpstreamTarget {
     apiKey: options.apiKey === undefined ? (provider === 'gemini' ? 'AIza-test-key' : null) : options.apiKey,
     authHeader: provider === 'gemini' ? 'x-goog-api-key' : 'authorization',
     authScheme: provider === 'gemini' ? '' : 'Bearer ',
-    apiVersion: null,
-    organization: null,
-    timeoutMs: 600_000,
-    streamTimeoutMs: 600_000,
-    rpm: null,
-    tpm: null,
-    weight: 1,
-    order: null,
-    maxRetries: null,
     extraHeaders: options.extraHeaders ?? {},
-    modelInfo: {},
     litellmParams: { model: `${provider}/${upstreamModel}`, ...options.litellmParams },
-  };
-  return { deployment, upstreamModel, stream: options.stream ?? false, dropParams: options.dropParams ?? false };
+  });
+  return targetOf(deployment, options);
 }

@@ -6,18 +6,8 @@
  * without model, max_tokens or messages. Every request is recorded byte for byte; tests queue the
  * next answers, and the fixtures below are the ones in Anthropic's documentation.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
-
-export interface RecordedAnthropicRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  /** The body parsed (null when it is not JSON). */
-  readonly json: Record<string, unknown> | null;
-}
+import type http from 'node:http';
+import { JsonRecordingServer, sendJson as sendJsonWith } from './recording-server.js';
 
 export interface SseEvent {
   readonly event: string;
@@ -34,51 +24,13 @@ export type AnthropicAnswer =
 
 export const MOCK_REQUEST_ID = 'req_011CSHoEeqs5C35K2UUqR7Fy';
 
-export class MockAnthropic {
-  readonly requests: RecordedAnthropicRequest[] = [];
-  private readonly queue: AnthropicAnswer[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<Socket>();
-
-  /** Queues the answers to the next requests; with the queue empty, the documentation's examples. */
-  enqueue(...answers: AnthropicAnswer[]): void {
-    this.queue.push(...answers);
+export class MockAnthropic extends JsonRecordingServer<AnthropicAnswer> {
+  constructor() {
+    super('the mock Anthropic upstream');
   }
 
-  /** Starts listening; returns the api_base (the server root, as Anthropic's is written). */
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server === null ? resolve() : this.server.close(() => resolve())));
-  }
-
-  lastRequest(): RecordedAnthropicRequest {
-    const last = this.requests[this.requests.length - 1];
-    if (last === undefined) throw new Error('the mock Anthropic upstream has received no request');
-    return last;
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = parseObject(body);
-      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json });
-      this.answer(req, res, json);
-    });
-  }
-
-  private answer(req: http.IncomingMessage, res: http.ServerResponse, json: Record<string, unknown> | null): void {
+  /** With the queue empty, the documentation's examples. */
+  protected answer(req: http.IncomingMessage, json: Record<string, unknown> | null, res: http.ServerResponse): void {
     const path = req.url ?? '';
     if (req.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) {
       return sendError(res, 404, 'not_found_error', 'Not found');
@@ -114,19 +66,8 @@ function bodyProblem(body: Record<string, unknown>, countTokens: boolean): strin
   return null;
 }
 
-function parseObject(body: Buffer): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'request-id': MOCK_REQUEST_ID });
-  res.end(body);
+  sendJsonWith(res, status, value, { 'request-id': MOCK_REQUEST_ID });
 }
 
 function sendError(res: http.ServerResponse, status: number, type: string, message: string): void {

@@ -11,17 +11,8 @@
  * for the client credentials it knows, and the resource accepts the tokens it granted.
  * Every request (resource and token endpoint) is recorded; tests queue the next answers.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-
-export interface RecordedAzureRequest {
-  readonly method: string;
-  /** Path and query as received. */
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  readonly json: Record<string, unknown> | null;
-}
+import type http from 'node:http';
+import { JsonRecordingServer, sendJson as sendJsonWith } from './recording-server.js';
 
 export type AzureAnswer =
   /** Azure's 400 for a prompt its content filter refused. */
@@ -33,8 +24,7 @@ export type AzureAnswer =
 
 export const MOCK_REQUEST_ID = 'azreq-5c1b2c3d';
 
-export class MockAzure {
-  readonly requests: RecordedAzureRequest[] = [];
+export class MockAzure extends JsonRecordingServer<AzureAnswer> {
   readonly tokenRequests: { path: string; form: URLSearchParams }[] = [];
   /** The resource's API key. */
   apiKey = 'azure-key-0123';
@@ -45,47 +35,16 @@ export class MockAzure {
   /** Lifetime of granted tokens, seconds. */
   tokenLifetimeS = 3599;
   private readonly grantedTokens = new Set<string>();
-  private readonly queue: AzureAnswer[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<Socket>();
 
-  enqueue(...answers: AzureAnswer[]): void {
-    this.queue.push(...answers);
+  constructor() {
+    super('the mock Azure resource');
   }
 
-  /** Starts listening; returns the resource endpoint (also the authority host). */
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server === null ? resolve() : this.server.close(() => resolve())));
-  }
-
-  lastRequest(): RecordedAzureRequest {
-    const last = this.requests[this.requests.length - 1];
-    if (last === undefined) throw new Error('the mock Azure resource has received no request');
-    return last;
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const url = new URL(req.url ?? '/', 'http://mock');
-      if (url.pathname.endsWith('/oauth2/v2.0/token')) return this.grant(url.pathname, body, res);
-      const json = parseObject(body);
-      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json });
-      this.answer(req, url, json, res);
-    });
+  /** The token endpoint's requests are kept apart (tokenRequests); the resource's are recorded. */
+  protected override receive(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://mock').pathname;
+    if (path.endsWith('/oauth2/v2.0/token')) this.grant(path, body, res);
+    else super.receive(req, body, res);
   }
 
   private grant(path: string, body: Buffer, res: http.ServerResponse): void {
@@ -100,7 +59,8 @@ export class MockAzure {
     sendJson(res, 200, { token_type: 'Bearer', expires_in: this.tokenLifetimeS, ext_expires_in: this.tokenLifetimeS, access_token: token });
   }
 
-  private answer(req: http.IncomingMessage, url: URL, json: Record<string, unknown> | null, res: http.ServerResponse): void {
+  protected answer(req: http.IncomingMessage, json: Record<string, unknown> | null, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://mock');
     const route = routeOf(url);
     if (req.method !== 'POST' || route === null) return sendError(res, 404, '404', 'Resource not found');
     if (!this.authorized(req.headers)) {
@@ -221,19 +181,8 @@ function imageList(body: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-function parseObject(body: Buffer): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'apim-request-id': MOCK_REQUEST_ID });
-  res.end(body);
+  sendJsonWith(res, status, value, { 'apim-request-id': MOCK_REQUEST_ID });
 }
 
 function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {

@@ -17,12 +17,12 @@
  * toolConfig. Requests are recorded; tests queue replies.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { RecordingServer, sendJson as sendJsonWith } from './recording-server.js';
 
 export interface MockAwsCredentials {
   readonly accessKeyId: string;
@@ -36,6 +36,17 @@ export const TEST_AWS_CREDENTIALS: MockAwsCredentials = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 export const TEST_AWS_REGION = 'us-east-1';
+
+/** litellm_params of a bedrock deployment of `model` on the mock at `endpoint`, signing with the test keys (`secret` to sign wrongly). */
+export function mockBedrockParams(model: string, endpoint: string, secret = TEST_AWS_CREDENTIALS.secretAccessKey): Record<string, string> {
+  return {
+    model: `bedrock/${model}`,
+    aws_access_key_id: TEST_AWS_CREDENTIALS.accessKeyId,
+    aws_secret_access_key: secret,
+    aws_region_name: TEST_AWS_REGION,
+    aws_bedrock_runtime_endpoint: endpoint,
+  };
+}
 
 export type ConverseContentBlock = Record<string, unknown>;
 
@@ -89,11 +100,7 @@ const ROUTE = /\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
-export class MockBedrock {
-  readonly requests: RecordedBedrockRequest[] = [];
-  private readonly queue: BedrockBehaviour[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<Socket>();
+export class MockBedrock extends RecordingServer<BedrockBehaviour, RecordedBedrockRequest> {
   /** Stream bodies are written in pieces of this many bytes (frames split anywhere), 0: whole. */
   streamPieceBytes = 0;
 
@@ -102,41 +109,14 @@ export class MockBedrock {
     readonly region: string = TEST_AWS_REGION,
     /** A Bedrock API key the mock accepts as a bearer token. */
     readonly apiKey: string | null = null,
-  ) {}
-
-  enqueue(...behaviours: BedrockBehaviour[]): void {
-    this.queue.push(...behaviours);
+  ) {
+    super('the mock Bedrock');
   }
 
-  /** The runtime endpoint, e.g. `http://127.0.0.1:1234`. */
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  lastRequest(): RecordedBedrockRequest {
-    const last = this.requests[this.requests.length - 1];
-    if (last === undefined) throw new Error('the mock Bedrock has received no request');
-    return last;
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      void this.answer(req, Buffer.concat(chunks), res).catch((error: Error) => {
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `mock failure: ${error.message}` }));
-      });
+  /** Records the request once its signature is checked; a failure of the mock itself is a 500. */
+  protected receive(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    void this.answer(req, body, res).catch((error: Error) => {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `mock failure: ${error.message}` }));
     });
   }
 
@@ -241,20 +221,14 @@ function header(req: http.IncomingMessage, name: string): string {
   return Array.isArray(value) ? value.join(',') : (value ?? '');
 }
 
+const REQUEST_ID = { 'x-amzn-requestid': 'mock-request-1' };
+
 function sendJson(res: http.ServerResponse, body: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(bytes.length), 'x-amzn-requestid': 'mock-request-1' }).end(bytes);
+  sendJsonWith(res, 200, body, REQUEST_ID);
 }
 
 function sendError(res: http.ServerResponse, status: number, errorType: string, message: string): void {
-  const bytes = Buffer.from(JSON.stringify({ message }));
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': String(bytes.length),
-    'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
-    'x-amzn-requestid': 'mock-request-1',
-  });
-  res.end(bytes);
+  sendJsonWith(res, status, { message }, { 'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`, ...REQUEST_ID });
 }
 
 /** What Bedrock refuses in a Converse body (a few of its ValidationException checks); null when fine. */

@@ -8,16 +8,8 @@
  * (`{"id","message"}`, 401) and a body without model or messages/texts. Every request is recorded;
  * tests queue the next answers, and the fixtures are the shapes of Cohere's documentation.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-
-export interface RecordedCohereRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  readonly json: Record<string, unknown> | null;
-}
+import type http from 'node:http';
+import { JsonRecordingServer, sendJson } from './recording-server.js';
 
 export type CohereAnswer =
   /** This chat response, status 200. */
@@ -30,44 +22,12 @@ export type CohereAnswer =
 export const MOCK_GENERATION_ID = 'c14c80c3-18eb-4519-9460-6c92edd8cfb4';
 export const USAGE = { billed_units: { input_tokens: 5, output_tokens: 7 }, tokens: { input_tokens: 71, output_tokens: 7 } };
 
-export class MockCohere {
-  readonly requests: RecordedCohereRequest[] = [];
-  private readonly queue: CohereAnswer[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<Socket>();
-
-  enqueue(...answers: CohereAnswer[]): void {
-    this.queue.push(...answers);
+export class MockCohere extends JsonRecordingServer<CohereAnswer> {
+  constructor() {
+    super('the mock Cohere API');
   }
 
-  /** Starts listening; returns the api_base (the server root, as https://api.cohere.com is written). */
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server === null ? resolve() : this.server.close(() => resolve())));
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = parseObject(body);
-      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json });
-      this.answer(req, json, res);
-    });
-  }
-
-  private answer(req: http.IncomingMessage, json: Record<string, unknown> | null, res: http.ServerResponse): void {
+  protected answer(req: http.IncomingMessage, json: Record<string, unknown> | null, res: http.ServerResponse): void {
     const path = req.url ?? '';
     if (req.method !== 'POST' || (path !== '/v2/chat' && path !== '/v2/embed')) return sendError(res, 404, 'Not Found');
     if (!/^Bearer \S+$/.test(req.headers.authorization ?? '')) return sendError(res, 401, 'no api key supplied');
@@ -146,21 +106,6 @@ export function toolCallStreamEvents(): Record<string, unknown>[] {
     { type: 'tool-call-end', index: 0 },
     { type: 'message-end', delta: { finish_reason: 'TOOL_CALL', usage: USAGE } },
   ];
-}
-
-function parseObject(body: Buffer): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }
 
 function sendError(res: http.ServerResponse, status: number, message: string): void {

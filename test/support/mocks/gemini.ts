@@ -13,19 +13,12 @@
  * shapes of Google's documentation examples): generateContent asked for IMAGE output answers
  * with inline image parts, Imagen with `sampleCount` predictions.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
 import { sseText, textMessage, textStreamEvents as anthropicTextEvents } from './anthropic.js';
+import { JsonRecordingServer, sendJson as sendJsonWith, type RecordedRequest } from './recording-server.js';
 
-export interface RecordedGeminiRequest {
-  readonly method: string;
-  /** Path and query, as received. */
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  /** The body parsed (null when it is not JSON). */
-  readonly json: Record<string, any> | null;
-}
+/** A request as received; its JSON typed loosely, for tests that read deep into Google's bodies. */
+export type RecordedGeminiRequest = RecordedRequest<Record<string, any>>;
 
 export type GeminiAnswer =
   /** This JSON body (status 200 unless given). */
@@ -40,52 +33,15 @@ export type GeminiAnswer =
 const GEMINI_API = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|predict)$/;
 const VERTEX = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(google|anthropic)\/models\/([^/:]+):(generateContent|streamGenerateContent|predict|rawPredict|streamRawPredict)$/;
 
-export class MockGemini {
-  readonly requests: RecordedGeminiRequest[] = [];
+export class MockGemini extends JsonRecordingServer<GeminiAnswer, Record<string, any>> {
   /** Whether Vertex paths accept a bearer token; null: any. */
   acceptsToken: ((token: string) => boolean) | null = null;
-  private readonly queue: GeminiAnswer[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<Socket>();
 
-  enqueue(...answers: GeminiAnswer[]): void {
-    this.queue.push(...answers);
+  constructor() {
+    super('the mock Gemini upstream');
   }
 
-  /** Starts listening; returns the server root (an api_base). */
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  lastRequest(): RecordedGeminiRequest {
-    const last = this.requests[this.requests.length - 1];
-    if (last === undefined) throw new Error('the mock Gemini upstream has received no request');
-    return last;
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = parseJson(body);
-      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json });
-      this.route(req, res, json);
-    });
-  }
-
-  private route(req: http.IncomingMessage, res: http.ServerResponse, json: Record<string, any> | null): void {
+  protected answer(req: http.IncomingMessage, json: Record<string, any> | null, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://mock');
     const gemini = GEMINI_API.exec(url.pathname);
     const vertex = VERTEX.exec(url.pathname);
@@ -107,7 +63,7 @@ export class MockGemini {
       sendError(res, 400, 'INVALID_ARGUMENT', 'the mock serves streamGenerateContent only with alt=sse');
       return;
     }
-    void this.answer(res, this.queue.shift() ?? defaultAnswer(method, model, json));
+    void this.send(res, this.queue.shift() ?? defaultAnswer(method, model, json));
   }
 
   private bearerRefusal(req: http.IncomingMessage): { status: number; googleStatus: string; message: string } | null {
@@ -119,7 +75,7 @@ export class MockGemini {
     return null;
   }
 
-  private async answer(res: http.ServerResponse, answer: GeminiAnswer): Promise<void> {
+  private async send(res: http.ServerResponse, answer: GeminiAnswer): Promise<void> {
     switch (answer.kind) {
       case 'json':
         sendJson(res, answer.status ?? 200, answer.body);
@@ -278,19 +234,8 @@ export function functionCallStreamEvents(model: string, name: string, args: Reco
   ];
 }
 
-function parseJson(body: Buffer): Record<string, any> | null {
-  try {
-    const parsed = JSON.parse(body.toString('utf8'));
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : null;
-  } catch {
-    return null;
-  }
-}
-
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  sendJsonWith(res, status, body, { 'content-type': 'application/json; charset=UTF-8' });
 }
 
 function sendError(res: http.ServerResponse, status: number, googleStatus: string, message: string): void {

@@ -6,16 +6,8 @@
  * for a model it does not have, 400 for a body without model, an error line to break a stream.
  * A key is optional, as on a local server. Every request is recorded; tests queue the next answers.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-
-export interface RecordedOllamaRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  readonly json: Record<string, unknown> | null;
-}
+import type http from 'node:http';
+import { JsonRecordingServer, sendJson as sendJsonWith } from './recording-server.js';
 
 export type OllamaAnswer =
   /** This assistant message (content, thinking, tool_calls) with done_reason, whole or streamed as the request asks. */
@@ -28,46 +20,15 @@ export type OllamaAnswer =
 const CREATED_AT = '2024-07-22T20:33:28.123648Z';
 export const COUNTS = { prompt_eval_count: 26, eval_count: 9 };
 
-export class MockOllama {
-  readonly requests: RecordedOllamaRequest[] = [];
+export class MockOllama extends JsonRecordingServer<OllamaAnswer> {
   /** Models the server has pulled. */
   readonly models = new Set(['llama3.2', 'llava', 'all-minilm']);
-  private readonly queue: OllamaAnswer[] = [];
-  private server: http.Server | null = null;
-  private readonly sockets = new Set<Socket>();
 
-  enqueue(...answers: OllamaAnswer[]): void {
-    this.queue.push(...answers);
+  constructor() {
+    super('the mock Ollama server');
   }
 
-  /** Starts listening; returns the server root (what api_base names). */
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server === null ? resolve() : this.server.close(() => resolve())));
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = parseObject(body);
-      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json });
-      this.answer(req, json, res);
-    });
-  }
-
-  private answer(req: http.IncomingMessage, json: Record<string, unknown> | null, res: http.ServerResponse): void {
+  protected answer(req: http.IncomingMessage, json: Record<string, unknown> | null, res: http.ServerResponse): void {
     const path = req.url ?? '';
     if (req.method !== 'POST' || (path !== '/api/chat' && path !== '/api/embed')) return sendJson(res, 404, { error: '404 page not found' });
     if (json === null) return sendJson(res, 400, { error: 'invalid character looking for beginning of value' });
@@ -102,19 +63,8 @@ function embedAnswer(json: Record<string, unknown>): Record<string, unknown> {
   return { model: json.model, embeddings: inputs.map((_, i) => [0.010071029, -0.0017594862, i]), total_duration: 14143917, load_duration: 1019500, prompt_eval_count: 8 };
 }
 
-function parseObject(body: Buffer): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  sendJsonWith(res, status, value, { 'content-type': 'application/json; charset=utf-8' });
 }
 
 function sendLines(res: http.ServerResponse, lines: readonly Record<string, unknown>[]): void {
