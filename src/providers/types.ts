@@ -236,20 +236,32 @@ export interface UpstreamErrorInfo {
 }
 
 /**
- * Where a provider lives and how its credential is found. The same fields as an
- * OpenAI-compatible table entry (src/providers/openai-compatible/table.ts), so the config loader
+ * Where a provider lives and how its credential is found: an OpenAI-compatible table entry
+ * (src/providers/openai-compatible/table.ts) is one, and so is every adapter, so the config loader
  * reads api_base and api_key for both alike.
  */
 export interface ProviderEndpoint {
+  /** Prefix in `litellm_params.model`, e.g. `groq`. */
   readonly prefix: string;
+  /**
+   * Base URL, without a trailing slash (for OpenAI-compatible providers including the API version
+   * path, `https://api.openai.com/v1`, to which `/chat/completions` is appended). Null when the
+   * provider has no public endpoint, so every deployment must give `api_base` (or the adapter
+   * derives one: ProviderAdapter.apiBaseFor).
+   */
   readonly defaultApiBase: string | null;
+  /** Path a written `api_base` must end with; appended when missing (normalizeApiBase). */
   readonly apiBaseSuffix: string;
+  /** Environment variables that override the default base, first match wins. */
   readonly apiBaseEnv: readonly string[];
+  /** Environment variables holding the credential, first match wins (first = documented name). */
   readonly apiKeyEnv: readonly string[];
+  /** Whether calls fail without a credential (local servers accept anonymous calls). */
   readonly keyRequired: boolean;
   /** Header carrying api_key (lower case) and its prefix; adapters that sign requests ignore these. */
   readonly authHeader: string;
   readonly authScheme: string;
+  /** Models offered under this provider when the model list is derived from the environment. */
   readonly wellKnownModels: readonly string[];
 }
 

@@ -9,34 +9,10 @@
  * Ollama is not here although it serves an OpenAI-compatible API: LiteLLM's `ollama` and
  * `ollama_chat` call its native API, which the ollama adapter speaks (src/providers/ollama/).
  */
+import type { ProviderEndpoint } from '../types.js';
 
-export interface OpenAICompatibleProvider {
-  /** Prefix in `litellm_params.model`, e.g. `groq`. */
-  readonly prefix: string;
-  /**
-   * Base URL including the API version path (`https://api.openai.com/v1`), without a trailing
-   * slash; request paths such as `/chat/completions` are appended to it. Null when the provider
-   * has no public endpoint, so every deployment must give `api_base`.
-   */
-  readonly defaultApiBase: string | null;
-  /**
-   * Path a written `api_base` must end with; appended when missing (normalizeApiBase). No table
-   * entry needs one today; the field is shared with provider adapters (ProviderEndpoint).
-   */
-  readonly apiBaseSuffix: string;
-  /** Environment variables that override the default base, first match wins. */
-  readonly apiBaseEnv: readonly string[];
-  /** Environment variables holding the credential, first match wins (first = documented name). */
-  readonly apiKeyEnv: readonly string[];
-  /** Whether calls fail without a credential (local servers accept anonymous calls). */
-  readonly keyRequired: boolean;
-  /** Header carrying the credential, lower case. */
-  readonly authHeader: string;
-  /** Prefix before the credential in that header. */
-  readonly authScheme: string;
-  /** Models offered under this provider when the model list is derived from the environment. */
-  readonly wellKnownModels: readonly string[];
-}
+/** An OpenAI-compatible provider is only where it lives and how its key is sent. */
+export type OpenAICompatibleProvider = ProviderEndpoint;
 
 interface ProviderSpec {
   readonly defaultApiBase: string | null;
