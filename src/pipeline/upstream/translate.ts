@@ -53,8 +53,8 @@ export function wireFor(ctx: RequestContext, deployment: DeploymentRuntime): Wir
 /**
  * The canonical request of a translated call, parsed from the client's bytes at each attempt.
  * Not kept between attempts: a retry is rare, while holding the parsed object through the
- * upstream's answer would make every request's garbage survive a scavenge (measured: the
- * translated path's largest avoidable cost).
+ * upstream's answer would make every in-flight request's object graph survive the scavenges
+ * that happen meanwhile.
  */
 function canonicalOf(ctx: RequestContext): OpenAIChatRequest | OpenAIEmbeddingRequest | OpenAIImageRequest {
   const body = ctx.body.subarray(0, ctx.bodyLength);
