@@ -97,6 +97,10 @@ export class RequestContext {
   status: number;
   aborted: boolean;
   finished: boolean;
+  /** Index in the thread's in-flight list (src/server/inflight.ts); -1 when not in it. */
+  inflightSlot: number;
+  /** The upstream call failed after the status was sent (a broken stream): its spend row says so. */
+  upstreamFailed: boolean;
   /** Cancels the upstream call; set while one is in flight. */
   cancelUpstream: ((reason: Error) => void) | null;
 
@@ -140,6 +144,8 @@ export class RequestContext {
     this.status = 0;
     this.aborted = false;
     this.finished = false;
+    this.inflightSlot = -1;
+    this.upstreamFailed = false;
     this.cancelUpstream = null;
   }
 }

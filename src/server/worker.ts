@@ -27,6 +27,7 @@ import { Runtime } from '../pipeline/runtime.js';
 import type { UpstreamObserver } from '../pipeline/upstream/proxy.js';
 import { SpendRecorder } from '../spend/spend-recorder.js';
 import { createHttpApp, type ThreadState } from './http-app.js';
+import { InflightList } from './inflight.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './messages.js';
 import { loadUws, type ClosableApp, type UwsModule } from './uws.js';
 
@@ -43,7 +44,7 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
   private readonly port: MessagePortLike;
   private listenSocket: us_listen_socket | null = null;
   private app: ClosableApp | null = null;
-  private readonly inflight = new Set<RequestContext>();
+  private readonly inflight = new InflightList<RequestContext>();
   private readonly pendingMetrics = new Map<number, (text: string) => void>();
   private nextMetricsId = 1;
   private drainTimer: NodeJS.Timeout | null = null;
@@ -57,8 +58,6 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
   private nextRequestId = 1;
   /** This thread's batch of spend-log rows; null without a control plane (no store to write to). */
   private readonly spend: SpendRecorder | null;
-  /** Requests whose upstream call failed after their status was sent (a broken stream), until finish. */
-  private readonly upstreamFailed = new Set<RequestContext>();
 
   constructor(uws: UwsModule, init: WorkerInit, port: MessagePortLike) {
     this.uws = uws;
@@ -185,10 +184,9 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     this.inflight.delete(ctx);
     this.pipeline.limits.finish(ctx);
     const now = performance.now();
-    const upstreamFailed = this.upstreamFailed.size !== 0 && this.upstreamFailed.delete(ctx);
     // One spend-log row per request that reached an upstream (refusals before it cost nothing).
     if (this.spend !== null && ctx.dispatchedAt > 0 && ctx.deployment !== null) {
-      this.spend.record(ctx, now, upstreamFailed || ctx.aborted || ctx.status < 200 || ctx.status >= 400);
+      this.spend.record(ctx, now, ctx.upstreamFailed || ctx.aborted || ctx.status < 200 || ctx.status >= 400);
     }
     const durationS = (now - ctx.startedAt) / 1000;
     this.metrics.requestFinished(ctx.route.name, ctx.model, ctx.aborted ? 499 : ctx.status, durationS, ctx.overheadMs / 1000);
@@ -204,7 +202,7 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
 
   upstreamError(ctx: RequestContext, kind: string): void {
     this.metrics.upstreamError(ctx.model, ctx.deployment?.spec.id ?? '', kind);
-    if (!ctx.finished && this.spend !== null) this.upstreamFailed.add(ctx);
+    if (!ctx.finished) ctx.upstreamFailed = true;
   }
 
   private lookup(kind: LookupKind, key: string, done: (record: unknown, error: string | null) => void): void {
@@ -249,7 +247,7 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     }
     this.drainTimer = setTimeout(() => {
       const abandoned = this.inflight.size;
-      for (const ctx of [...this.inflight]) {
+      for (const ctx of this.inflight.snapshot()) {
         if (ctx.cancelUpstream !== null) ctx.cancelUpstream(new GatewayError('shutting_down', 'The gateway is shutting down; the request was cut at the drain timeout.'));
       }
       this.drained(abandoned);
