@@ -38,8 +38,9 @@ const at = new Date().toISOString();
 const team: TeamRecord = {
   team_id: 'bench-team', team_alias: null, organization_id: null, models: [], max_budget: 1e9, soft_budget: null,
   budget_duration: null, budget_reset_at: null, spend: 0, tpm_limit: null, rpm_limit: 1e12, max_parallel_requests: null,
-  model_aliases: {}, metadata: {}, tags: [], blocked: false, team_member_budget: null, team_member_rpm_limit: null,
-  team_member_tpm_limit: null, created_at: at, updated_at: at, created_by: null,
+  model_aliases: {}, metadata: {}, tags: [], blocked: false, model_max_budget: {}, team_member_budget: null,
+  team_member_budget_duration: null, team_member_budget_reset_at: null, team_member_rpm_limit: null, team_member_tpm_limit: null,
+  created_at: at, updated_at: at, created_by: null,
 };
 const plain = toAuthRecord(newKeyRecord('sk-bench-plain-key', new Date(), null, {}), null, null, null);
 const limited = toAuthRecord(

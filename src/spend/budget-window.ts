@@ -44,11 +44,12 @@ export interface BudgetWindow {
 
 /**
  * Parses LiteLLM's budget_duration syntax ("30s", "5m", "2h", "1d", "7d", "2w", "1mo"); throws
- * invalid_body naming the bad value for any other text, for zero, and for more than 100 years.
+ * invalid_body naming `param` and the bad value for any other text, for zero, and for more than
+ * 100 years.
  */
-export function parseBudgetDuration(text: string): BudgetDuration {
-  const { amount, unit } = parseDuration(text, 'budget_duration');
-  const bad = (why: string) => new GatewayError('invalid_body', `"budget_duration" ${why}; got "${text}".`, { param: 'budget_duration' });
+export function parseBudgetDuration(text: string, param = 'budget_duration'): BudgetDuration {
+  const { amount, unit } = parseDuration(text, param);
+  const bad = (why: string) => new GatewayError('invalid_body', `"${param}" ${why}; got "${text}".`, { param });
   if (amount === 0) throw bad('must be longer than zero');
   const days = unit === 's' ? amount / 86_400 : unit === 'm' ? amount / 1440 : unit === 'h' ? amount / 24
     : unit === 'd' ? amount : unit === 'w' ? amount * 7 : amount * (36_525 / 1200);

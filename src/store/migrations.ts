@@ -263,8 +263,22 @@ END
 $fn$;
 `;
 
+/**
+ * Per-model budgets of teams (`model_max_budget`, as keys and users have), and budget periods of
+ * team members: a membership's own `budget_duration` / `budget_reset_at`, and the team's default
+ * period for its members (`team_member_budget_duration` / `team_member_budget_reset_at`).
+ */
+const MEMBER_PERIODS = `
+ALTER TABLE teams ADD COLUMN model_max_budget jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE teams ADD COLUMN team_member_budget_duration text;
+ALTER TABLE teams ADD COLUMN team_member_budget_reset_at timestamptz;
+ALTER TABLE team_members ADD COLUMN budget_duration text;
+ALTER TABLE team_members ADD COLUMN budget_reset_at timestamptz;
+`;
+
 /** Every migration, oldest first; versions strictly increase. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial control-plane tables', sql: INITIAL },
   { version: 2, name: 'spend logs, partitioned by day', sql: SPEND_LOGS },
+  { version: 3, name: 'team per-model budgets and team-member budget periods', sql: MEMBER_PERIODS },
 ];

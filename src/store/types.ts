@@ -122,8 +122,13 @@ export interface TeamRecord {
   metadata: JsonObject;
   tags: string[];
   blocked: boolean;
+  /** Per-model budgets of the team (LiteLLM's model_max_budget, as on keys). */
+  model_max_budget: JsonObject;
   /** Default budget/limits for each member of the team (null = none). */
   team_member_budget: number | null;
+  /** The period of team_member_budget for members without a budget_duration of their own. */
+  team_member_budget_duration: string | null;
+  team_member_budget_reset_at: string | null;
   team_member_rpm_limit: number | null;
   team_member_tpm_limit: number | null;
   created_at: string;
@@ -138,14 +143,20 @@ export interface TeamMemberRecord {
   user_id: string;
   role: TeamRole;
   spend: number;
+  /** max_budget_in_team; null: the team's team_member_budget. */
   max_budget: number | null;
+  /** The period of the member's budget; null: the team's team_member_budget_duration. */
+  budget_duration: string | null;
+  budget_reset_at: string | null;
   tpm_limit: number | null;
   rpm_limit: number | null;
   created_at: string;
   updated_at: string;
 }
 
-export type TeamMemberPatch = Partial<Pick<TeamMemberRecord, 'role' | 'max_budget' | 'tpm_limit' | 'rpm_limit' | 'spend'>>;
+export type TeamMemberPatch = Partial<
+  Pick<TeamMemberRecord, 'role' | 'max_budget' | 'budget_duration' | 'budget_reset_at' | 'tpm_limit' | 'rpm_limit' | 'spend'>
+>;
 
 /** An end user, named by the request body's `user` field (LiteLLM's LiteLLM_EndUserTable). */
 export interface CustomerRecord {

@@ -56,6 +56,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         [{ tpm_limit: 2.5 }, 'tpm_limit'],
         [{ budget_duration: 'monthly' }, 'budget_duration'],
         [{ model_max_budget: [] }, 'model_max_budget'],
+        [{ model_max_budget: { 'gpt-4o': { budget_limit: 1, rpm_limit: 'many' } } }, 'model_max_budget'],
         [{ budget_id: '' }, 'budget_id'],
       ] as const) {
         const res = await t.call('POST', '/budget/new', { body });

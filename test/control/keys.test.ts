@@ -60,7 +60,10 @@ async function insertTeam(store: Store, teamId: string, models: string[], member
     metadata: {},
     tags: [],
     blocked: false,
+    model_max_budget: {},
     team_member_budget: null,
+    team_member_budget_duration: null,
+    team_member_budget_reset_at: null,
     team_member_rpm_limit: null,
     team_member_tpm_limit: null,
     created_at: now,
@@ -68,7 +71,7 @@ async function insertTeam(store: Store, teamId: string, models: string[], member
     created_by: 'test',
   });
   for (const [userId, role] of Object.entries(members)) {
-    await store.teams.addMember({ team_id: teamId, user_id: userId, role, spend: 0, max_budget: null, tpm_limit: null, rpm_limit: null, created_at: now, updated_at: now });
+    await store.teams.addMember({ team_id: teamId, user_id: userId, role, spend: 0, max_budget: null, budget_duration: null, budget_reset_at: null, tpm_limit: null, rpm_limit: null, created_at: now, updated_at: now });
   }
 }
 

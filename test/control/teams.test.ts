@@ -218,7 +218,8 @@ for (const backend of ['pglite', 'postgres'] as const) {
       });
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.deepEqual(res.json, {
-        team_id: 'alpha', user_id: 'worker', user_email: 'worker@example.com', role: 'admin', max_budget_in_team: 9, tpm_limit: null, rpm_limit: 10,
+        team_id: 'alpha', user_id: 'worker', user_email: 'worker@example.com', role: 'admin', max_budget_in_team: 9,
+        budget_duration: null, budget_reset_at: null, tpm_limit: null, rpm_limit: 10,
       });
       assert.deepEqual(sorted(t.invalidations.slice(before)), sorted([{ kind: 'team', teamId: 'alpha' }, { kind: 'user', userId: 'worker' }]));
       // worker is now a team admin and may manage the team.
@@ -228,6 +229,68 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const badRole = await t.call('POST', '/team/member_update', { body: { team_id: 'alpha', user_id: 'worker', role: 'boss' } });
       assert.equal(badRole.status, 400);
       assert.equal(badRole.json.error.param, 'role');
+    });
+
+    test("members' budget periods: budget_duration on member_add and member_update, the team's team_member_budget_duration, reported by /team/info", async () => {
+      const c = t.clock;
+      const midnight = (days: number) => new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), c.getUTCDate() + days)).toISOString();
+      const added = await t.call('POST', '/team/member_add', {
+        body: { team_id: 'alpha', member: { role: 'user', user_id: 'periodic' }, max_budget_in_team: 2, budget_duration: '1d' },
+      });
+      assert.equal(added.status, 200, JSON.stringify(added.json));
+      assert.equal(added.json.updated_team_memberships[0].budget_duration, '1d');
+      assert.equal(added.json.updated_team_memberships[0].budget_reset_at, midnight(1));
+      const bad = await t.call('POST', '/team/member_add', { body: { team_id: 'alpha', member: { role: 'user', user_id: 'x1' }, budget_duration: '0d' } });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.json.error.param, 'budget_duration');
+
+      const updated = await t.call('POST', '/team/member_update', { body: { team_id: 'alpha', user_id: 'periodic', budget_duration: '1mo' } });
+      assert.equal(updated.status, 200, JSON.stringify(updated.json));
+      assert.equal(updated.json.budget_duration, '1mo');
+      assert.equal(updated.json.budget_reset_at, new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth() + 1, 1)).toISOString());
+      assert.equal(updated.json.max_budget_in_team, 2, 'unchanged');
+
+      const team = await t.call('POST', '/team/update', { key: key('lead'), body: { team_id: 'alpha', team_member_budget: 4, team_member_budget_duration: '7d' } });
+      assert.equal(team.status, 200, JSON.stringify(team.json));
+      assert.equal(team.json.team_member_budget_duration, '7d');
+      const monday = Date.parse(team.json.team_member_budget_reset_at);
+      assert.equal(new Date(monday).getUTCDay(), 1);
+      assert.ok(monday > c.getTime() && monday <= c.getTime() + 7 * 86_400_000);
+      const badTeam = await t.call('POST', '/team/update', { body: { team_id: 'alpha', team_member_budget_duration: 'weekly' } });
+      assert.equal(badTeam.json.error.param, 'team_member_budget_duration');
+
+      // A week and a day later: the info routes report the end of the current period of each.
+      t.clock = new Date(c.getTime() + 8 * 86_400_000);
+      const info = await t.call('GET', '/team/info', { query: { team_id: 'alpha' } });
+      assert.equal(info.status, 200);
+      assert.equal(info.json.team_info.team_member_budget_reset_at, new Date(monday + 7 * 86_400_000).toISOString());
+      const memberships = new Map(info.json.team_memberships.map((m: { user_id: string }) => [m.user_id, m]));
+      const periodic = memberships.get('periodic') as any;
+      assert.deepEqual(periodic.litellm_budget_table, {
+        max_budget: 2, budget_duration: '1mo', budget_reset_at: periodic.budget_reset_at, tpm_limit: null, rpm_limit: null,
+      });
+      assert.ok(Date.parse(periodic.budget_reset_at) > t.clock.getTime());
+      // A member without a budget of its own spends from the team's default, on the team's period.
+      const lead = memberships.get('lead') as any;
+      assert.deepEqual(lead.litellm_budget_table, {
+        max_budget: 4, budget_duration: '7d', budget_reset_at: new Date(monday + 7 * 86_400_000).toISOString(), tpm_limit: null, rpm_limit: null,
+      });
+      t.clock = c;
+      assert.equal((await t.call('POST', '/team/member_update', { body: { team_id: 'alpha', user_id: 'periodic', budget_duration: null } })).json.budget_reset_at, null);
+    });
+
+    test("/team/new and /team/update: model_max_budget is checked, and only a proxy admin changes it", async () => {
+      const entries = { 'gpt-4o': { budget_limit: 1, time_period: '1d', rpm_limit: 3 } };
+      const made = await t.call('POST', '/team/update', { body: { team_id: 'alpha', model_max_budget: entries } });
+      assert.equal(made.status, 200, JSON.stringify(made.json));
+      assert.deepEqual(made.json.model_max_budget, entries);
+      const bad = await t.call('POST', '/team/new', { body: { model_max_budget: { 'gpt-4o': { budget_limit: 1, time_period: 'daily' } } } });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.json.error.param, 'model_max_budget');
+      assert.match(bad.json.error.message, /^"model_max_budget\.gpt-4o" has a time_period/);
+      const byLead = await t.call('POST', '/team/update', { key: key('lead'), body: { team_id: 'alpha', model_max_budget: {} } });
+      assert.equal(byLead.status, 403);
+      assert.equal(byLead.json.error.param, 'model_max_budget');
     });
 
     test('/team/list: admins and viewers see all, members their own; user_id filter', async () => {

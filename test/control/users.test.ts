@@ -121,6 +121,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         [{ tpm_limit: 1.5 }, 'tpm_limit'],
         [{ models: 'gpt-4o' }, 'models'],
         [{ budget_duration: 'weekly' }, 'budget_duration'],
+        [{ model_max_budget: { 'gpt-4o': { budget_limit: -1 } } }, 'model_max_budget'],
         [{ teams: 'team-a' }, 'teams'],
         [{ password: '' }, 'password'],
         [{ auto_create_key: 'yes' }, 'auto_create_key'],

@@ -59,7 +59,10 @@ export function teamRecord(overrides: Partial<TeamRecord> = {}): TeamRecord {
     metadata: {},
     tags: [],
     blocked: false,
+    model_max_budget: {},
     team_member_budget: null,
+    team_member_budget_duration: null,
+    team_member_budget_reset_at: null,
     team_member_rpm_limit: null,
     team_member_tpm_limit: null,
     created_at: T0,
@@ -70,7 +73,7 @@ export function teamRecord(overrides: Partial<TeamRecord> = {}): TeamRecord {
 }
 
 export function memberRecord(team_id: string, user_id: string, overrides: Partial<TeamMemberRecord> = {}): TeamMemberRecord {
-  return { team_id, user_id, role: 'user', spend: 0, max_budget: null, tpm_limit: null, rpm_limit: null, created_at: T0, updated_at: T0, ...overrides };
+  return { team_id, user_id, role: 'user', spend: 0, max_budget: null, budget_duration: null, budget_reset_at: null, tpm_limit: null, rpm_limit: null, created_at: T0, updated_at: T0, ...overrides };
 }
 
 export function customerRecord(overrides: Partial<CustomerRecord> = {}): CustomerRecord {

@@ -3,6 +3,7 @@
  * reference by budget_id. A budget still referenced by an end user cannot be deleted.
  */
 import { GatewayError } from '../../errors.js';
+import { checkModelMaxBudget } from '../../limits/model-budget.js';
 import type { BudgetPatch, BudgetRecord, JsonObject } from '../../store/types.js';
 import { budgetTimeZone, withCurrentReset } from '../budget-reset.js';
 import type { AdminContext, AdminRouteDef } from '../types.js';
@@ -16,7 +17,7 @@ function readBudgetFields(body: JsonObject, now: Date, timeZone: string): Budget
     max_parallel_requests: optionalNumber(body, 'max_parallel_requests', { integer: true }),
     tpm_limit: optionalNumber(body, 'tpm_limit', { integer: true }),
     rpm_limit: optionalNumber(body, 'rpm_limit', { integer: true }),
-    model_max_budget: optionalObject(body, 'model_max_budget'),
+    model_max_budget: checkModelMaxBudget(optionalObject(body, 'model_max_budget')),
     ...readBudgetDuration(body, now, timeZone),
   });
 }

@@ -1,6 +1,7 @@
 /**
- * Teams (LiteLLM's /team/* routes): a team's budget, limits and model allowlist, and its members
- * with their roles (admin | user) and per-member limits.
+ * Teams (LiteLLM's /team/* routes): a team's budget, per-model budgets, limits and model
+ * allowlist, and its members with their roles (admin | user) and per-member limits and budget
+ * periods (a membership's budget_duration, else the team's team_member_budget_duration).
  *
  * A team admin (an internal_user whose membership role is admin) may change its team's own
  * settings and members; the team's budget, limits, model allowlist and blocked state stay with
@@ -9,17 +10,19 @@
  * member cannot go on spending the team's budget.
  */
 import { GatewayError } from '../../errors.js';
+import { checkModelMaxBudget } from '../../limits/model-budget.js';
 import {
   TEAM_ROLES,
   type JsonObject,
   type Repositories,
+  type TeamMemberPatch,
   type TeamMemberRecord,
   type TeamPatch,
   type TeamRecord,
   type TeamRole,
   type UserRecord,
 } from '../../store/types.js';
-import { budgetTimeZone, withCurrentReset } from '../budget-reset.js';
+import { budgetTimeZone, currentReset, readBudgetPeriod, withCurrentReset } from '../budget-reset.js';
 import { canManageTeam, canReadEverything, canSeeTeam, isAdmin } from '../ownership.js';
 import type { AdminContext, AdminRouteDef, InvalidationScope } from '../types.js';
 import {
@@ -50,10 +53,11 @@ import {
 
 /** Team fields only a proxy admin may change: what limits the team, as opposed to describing it. */
 const ADMIN_ONLY_FIELDS: readonly (keyof TeamPatch)[] = [
-  'models', 'max_budget', 'budget_duration', 'budget_reset_at', 'tpm_limit', 'rpm_limit', 'max_parallel_requests', 'blocked', 'spend',
+  'models', 'max_budget', 'budget_duration', 'budget_reset_at', 'tpm_limit', 'rpm_limit', 'max_parallel_requests', 'model_max_budget', 'blocked', 'spend',
 ];
 
 function readTeamFields(body: JsonObject, now: Date, timeZone: string, update: boolean): TeamPatch {
+  const memberPeriod = readBudgetPeriod(body, 'team_member_budget_duration', now, timeZone);
   return definedOnly<TeamPatch>({
     team_alias: optionalString(body, 'team_alias'),
     organization_id: optionalString(body, 'organization_id'),
@@ -63,11 +67,14 @@ function readTeamFields(body: JsonObject, now: Date, timeZone: string, update: b
     tpm_limit: optionalNumber(body, 'tpm_limit', { integer: true }),
     rpm_limit: optionalNumber(body, 'rpm_limit', { integer: true }),
     max_parallel_requests: optionalNumber(body, 'max_parallel_requests', { integer: true }),
+    model_max_budget: checkModelMaxBudget(optionalObject(body, 'model_max_budget')),
     model_aliases: optionalStringMap(body, 'model_aliases'),
     metadata: optionalObject(body, 'metadata'),
     tags: optionalStringArray(body, 'tags'),
     blocked: optionalBoolean(body, 'blocked'),
     team_member_budget: optionalNumber(body, 'team_member_budget'),
+    team_member_budget_duration: memberPeriod?.duration,
+    team_member_budget_reset_at: memberPeriod?.resetAt,
     team_member_rpm_limit: optionalNumber(body, 'team_member_rpm_limit', { integer: true }),
     team_member_tpm_limit: optionalNumber(body, 'team_member_tpm_limit', { integer: true }),
     spend: update ? (optionalNumber(body, 'spend') ?? undefined) : undefined,
@@ -139,9 +146,40 @@ async function resolveMember(
   return { user, created: true };
 }
 
-function membership(teamId: string, userId: string, role: TeamRole, maxBudget: number | null, now: Date): TeamMemberRecord {
+/** A new membership: its max_budget_in_team and budget period (null: the team's team_member_* defaults). */
+function membership(
+  teamId: string,
+  userId: string,
+  role: TeamRole,
+  budget: { maxBudget: number | null; duration: string | null; resetAt: string | null },
+  now: Date,
+): TeamMemberRecord {
   const at = now.toISOString();
-  return { team_id: teamId, user_id: userId, role, spend: 0, max_budget: maxBudget, tpm_limit: null, rpm_limit: null, created_at: at, updated_at: at };
+  return {
+    team_id: teamId, user_id: userId, role, spend: 0, max_budget: budget.maxBudget, budget_duration: budget.duration, budget_reset_at: budget.resetAt,
+    tpm_limit: null, rpm_limit: null, created_at: at, updated_at: at,
+  };
+}
+
+/** A membership without a budget of its own: the team's team_member_* defaults apply. */
+const TEAM_DEFAULT_BUDGET = { maxBudget: null, duration: null, resetAt: null } as const;
+
+/**
+ * The budget a member spends from and its limits, as LiteLLM's /team/info shows a membership's
+ * `litellm_budget_table`: the membership's own values, else the team's team_member_* defaults,
+ * with the budget_reset_at of the current period; null when neither sets anything.
+ */
+function memberBudgetTable(member: TeamMemberRecord, team: TeamRecord, now: Date, timeZone: string): JsonObject | null {
+  const own = member.budget_duration !== null;
+  const duration = own ? member.budget_duration : team.team_member_budget_duration;
+  const table = {
+    max_budget: member.max_budget ?? team.team_member_budget,
+    budget_duration: duration,
+    budget_reset_at: currentReset(duration, own ? member.budget_reset_at : team.team_member_budget_reset_at, now, timeZone),
+    tpm_limit: member.tpm_limit ?? team.team_member_tpm_limit,
+    rpm_limit: member.rpm_limit ?? team.team_member_rpm_limit,
+  };
+  return Object.values(table).every((value) => value === null) ? null : table;
 }
 
 async function teamView(repos: Repositories, team: TeamRecord): Promise<TeamRecord & { members_with_roles: unknown[] }> {
@@ -185,7 +223,10 @@ async function createTeam(ctx: AdminContext): Promise<unknown> {
     metadata: {},
     tags: [],
     blocked: false,
+    model_max_budget: {},
     team_member_budget: null,
+    team_member_budget_duration: null,
+    team_member_budget_reset_at: null,
     team_member_rpm_limit: null,
     team_member_tpm_limit: null,
     ...fields,
@@ -206,7 +247,7 @@ async function createTeam(ctx: AdminContext): Promise<unknown> {
       }
       seen.add(user.user_id);
       if (!isNew) existingUsers.push(user.user_id);
-      await tx.teams.addMember(membership(teamId, user.user_id, member.role, null, now));
+      await tx.teams.addMember(membership(teamId, user.user_id, member.role, TEAM_DEFAULT_BUDGET, now));
     }
     const view = await teamView(tx, created);
     await ctx.audit('team.new', 'team', teamId, null, view, tx);
@@ -227,12 +268,21 @@ async function teamInfo(ctx: AdminContext): Promise<unknown> {
   const team = await existingTeam(store, teamId);
   const now = ctx.now();
   const zone = budgetTimeZone(ctx);
+  const current = {
+    ...withCurrentReset(team, now, zone),
+    team_member_budget_reset_at: currentReset(team.team_member_budget_duration, team.team_member_budget_reset_at, now, zone),
+  };
   const [view, keys, memberships] = await Promise.all([
-    teamView(store, withCurrentReset(team, now, zone)),
+    teamView(store, current),
     store.keys.listByTeam(teamId),
     store.teams.members(teamId),
   ]);
-  return { team_id: teamId, team_info: view, keys: keys.map((key) => publicKey(withCurrentReset(key, now, zone))), team_memberships: memberships };
+  return {
+    team_id: teamId,
+    team_info: view,
+    keys: keys.map((key) => publicKey(withCurrentReset(key, now, zone))),
+    team_memberships: memberships.map((m) => ({ ...withCurrentReset(m, now, zone), litellm_budget_table: memberBudgetTable(m, team, now, zone) })),
+  };
 }
 
 async function updateTeam(ctx: AdminContext): Promise<unknown> {
@@ -324,8 +374,9 @@ async function addMembers(ctx: AdminContext): Promise<unknown> {
   const teamId = requiredString(body, 'team_id');
   requireManager(ctx, teamId);
   const members = readMembers(body, 'member', true);
-  const maxBudget = optionalNumber(body, 'max_budget_in_team') ?? null;
   const now = ctx.now();
+  const period = readBudgetPeriod(body, 'budget_duration', now, budgetTimeZone(ctx));
+  const budget = { maxBudget: optionalNumber(body, 'max_budget_in_team') ?? null, duration: period?.duration ?? null, resetAt: period?.resetAt ?? null };
   const result = await ctx.store.transaction(async (tx) => {
     const team = await existingTeam(tx, teamId);
     const users: UserRecord[] = [];
@@ -335,7 +386,7 @@ async function addMembers(ctx: AdminContext): Promise<unknown> {
       if ((await tx.teams.membership(teamId, user.user_id)) !== null) {
         throw alreadyExists(`A member of team ${JSON.stringify(teamId)}: user`, user.user_id, 'member');
       }
-      const record = await tx.teams.addMember(membership(teamId, user.user_id, member.role, maxBudget, now));
+      const record = await tx.teams.addMember(membership(teamId, user.user_id, member.role, budget, now));
       await ctx.audit('team.member_add', 'team', teamId, null, record, tx);
       users.push(user);
       added.push(record);
@@ -381,9 +432,14 @@ async function updateMember(ctx: AdminContext): Promise<unknown> {
   if (role !== undefined && role !== null && !(TEAM_ROLES as readonly string[]).includes(role)) {
     throw new GatewayError('invalid_body', `"role" must be one of ${TEAM_ROLES.join(', ')}; got "${role}".`, { param: 'role' });
   }
-  const patch = definedOnly<Pick<TeamMemberRecord, 'role' | 'max_budget' | 'tpm_limit' | 'rpm_limit'>>({
+  const now = ctx.now();
+  const zone = budgetTimeZone(ctx);
+  const period = readBudgetPeriod(body, 'budget_duration', now, zone);
+  const patch = definedOnly<TeamMemberPatch>({
     role: (role ?? undefined) as TeamRole | undefined,
     max_budget: optionalNumber(body, 'max_budget_in_team'),
+    budget_duration: period?.duration,
+    budget_reset_at: period?.resetAt,
     tpm_limit: optionalNumber(body, 'tpm_limit', { integer: true }),
     rpm_limit: optionalNumber(body, 'rpm_limit', { integer: true }),
   });
@@ -404,6 +460,8 @@ async function updateMember(ctx: AdminContext): Promise<unknown> {
     user_email: result.user.user_email,
     role: m.role,
     max_budget_in_team: m.max_budget,
+    budget_duration: m.budget_duration,
+    budget_reset_at: currentReset(m.budget_duration, m.budget_reset_at, now, zone),
     tpm_limit: m.tpm_limit,
     rpm_limit: m.rpm_limit,
   };

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
+import { checkModelMaxBudget } from '../../limits/model-budget.js';
 import {
   USER_ROLES,
   TEAM_ROLES,
@@ -22,8 +23,7 @@ import {
   type UserRecord,
   type UserRole,
 } from '../../store/types.js';
-import { budgetTimeZone, firstBudgetReset, withCurrentReset } from '../budget-reset.js';
-import { checkDuration } from '../duration.js';
+import { budgetTimeZone, readBudgetPeriod, withCurrentReset } from '../budget-reset.js';
 import { generateRawKey, newKeyRecord } from '../key-material.js';
 import { canSeeUser } from '../ownership.js';
 import { hashPassword } from '../passwords.js';
@@ -75,9 +75,8 @@ export function newId(body: JsonObject, name: string): string {
  * a duration → its first reset after now on the budget schedule (in `timeZone`, see budget-reset.ts).
  */
 export function readBudgetDuration(body: JsonObject, now: Date, timeZone: string): { budget_duration?: string | null; budget_reset_at?: string | null } {
-  const duration = checkDuration(optionalString(body, 'budget_duration'), 'budget_duration');
-  if (duration === undefined) return {};
-  return { budget_duration: duration, budget_reset_at: duration === null ? null : firstBudgetReset(now, duration, timeZone) };
+  const period = readBudgetPeriod(body, 'budget_duration', now, timeZone);
+  return period === undefined ? {} : { budget_duration: period.duration, budget_reset_at: period.resetAt };
 }
 
 
@@ -188,7 +187,7 @@ function readUserFields(body: JsonObject, now: Date, timeZone: string, update: b
     tpm_limit: optionalNumber(body, 'tpm_limit', { integer: true }),
     rpm_limit: optionalNumber(body, 'rpm_limit', { integer: true }),
     max_parallel_requests: optionalNumber(body, 'max_parallel_requests', { integer: true }),
-    model_max_budget: optionalObject(body, 'model_max_budget'),
+    model_max_budget: checkModelMaxBudget(optionalObject(body, 'model_max_budget')),
     metadata: optionalObject(body, 'metadata'),
     blocked: optionalBoolean(body, 'blocked'),
     // Spend is set by traffic; an admin may correct (or reset) it, never set it at creation.
@@ -259,7 +258,7 @@ async function createUser(ctx: AdminContext): Promise<unknown> {
     for (const team of teams) {
       await tx.teams.addMember({
         team_id: team.team_id, user_id: userId, role: team.role, spend: 0,
-        max_budget: null, tpm_limit: null, rpm_limit: null, created_at: at, updated_at: at,
+        max_budget: null, budget_duration: null, budget_reset_at: null, tpm_limit: null, rpm_limit: null, created_at: at, updated_at: at,
       });
     }
     await ctx.audit('user.new', 'user', userId, null, { ...created, teams: teams.map((t) => t.team_id) }, tx);

@@ -1,18 +1,20 @@
 /**
  * One event-loop thread's view of every entity that has limits or a budget: the key, its user,
- * team and team membership, the end user, the key's per-model limits, the deployment and the proxy
- * itself. Each entity's counters are interned once per thread and reconfigured only when the
- * record they come from changes (a new record object whose limits differ); an entity without
- * limits gets nothing (and a key with none of them is remembered as a plan with no entity, so its
- * requests neither allocate nor reserve).
+ * team and team membership, the end user, the key's per-model limits, the per-model budgets of the
+ * key, user, team and end user, the deployment and the proxy itself. Each entity's counters are
+ * interned once per thread and reconfigured only when the record they come from changes (a new
+ * record object whose limits differ); an entity without limits gets nothing (and a key with none
+ * of them is remembered as a plan with no entity, so its requests neither allocate nor reserve).
  *
  * Counter names (process-wide, the same in every thread): `<entity>:rpm`, `:tpm` (sliding 60 s
  * windows), `:parallel` (gauge), `:budget` (accumulator of micro-dollars, with `:budget:period`
  * and `:budget:lock` beside it, see src/limits/budget-account.ts), where <entity> is
  * `key:<token>`, `user:<user_id>`, `team:<team_id>`, `member:<team_id>:<user_id>`,
- * `end_user:<id>`, `key:<token>:model:<model>`, `deployment:<model_info.id>` or `global`; a key's
- * per-model budget (model_max_budget) is `key:<token>:model:<entry>:budget`, named after the
- * model_max_budget entry that governs the model asked for.
+ * `end_user:<id>`, `key:<token>:model:<model>`, `deployment:<model_info.id>` or `global`. A
+ * per-model budget (model_max_budget) of an owner (`key:<token>`, `user:<user_id>`, `team:<team_id>`,
+ * `end_user:<id>`) is `<owner>:model:<entry>:budget`, and a key's entry's rpm_limit / tpm_limit are
+ * `key:<token>:model_max_budget:<entry>:rpm` / `:tpm`, named after the model_max_budget entry that
+ * governs the model asked for (so `openai/gpt-4o` and `gpt-4o` share the `gpt-4o` entry's counters).
  * With Redis the same names are used there, except budgets: `<entity>:budget@<period end>`
  * (BudgetAccount.sharedName).
  *
@@ -25,16 +27,22 @@ import type { LimitSettings, ModelDeployment } from '../../config/types.js';
 import { BudgetAccount, type BudgetTerms } from '../../limits/budget-account.js';
 import { hasModelBudgets, modelBudgetFor } from '../../limits/model-budget.js';
 import { CounterKind, CounterStore } from '../../native/index.js';
-import type { KeyRecord, TeamMemberRecord, TeamRecord } from '../../store/types.js';
+import type { JsonObject, KeyRecord, TeamMemberRecord, TeamRecord } from '../../store/types.js';
 
 /** Rate-limit windows are 60 s, sliding (LiteLLM's rpm/tpm are per minute). */
 export const WINDOW_MS = 60_000;
 
-/** Who a limit belongs to. The first six names are LiteLLM's rate-limit descriptor keys. */
-export type EntityKind = 'key' | 'user' | 'team' | 'team_member' | 'end_user' | 'model_per_key' | 'deployment' | 'global';
+/**
+ * Who a limit belongs to. The first six names are LiteLLM's rate-limit descriptor keys;
+ * `model_budget` is one model_max_budget entry of a key, user, team or end user.
+ */
+export type EntityKind = 'key' | 'user' | 'team' | 'team_member' | 'end_user' | 'model_per_key' | 'model_budget' | 'deployment' | 'global';
 
 /** Past this many entries a per-thread map is emptied (entities are rebuilt from the store's counters). */
 const MAX_ENTRIES = 65_536;
+
+/** Which record a model_max_budget belongs to. */
+type ModelBudgetOwner = 'key' | 'user' | 'team' | 'end_user';
 
 /**
  * Where the periods of per-model budgets are counted from. They have no stored reset instant, so
@@ -140,8 +148,12 @@ export interface KeyPlan {
   readonly user: EntityLimits | null;
   readonly team: EntityLimits | null;
   readonly member: EntityLimits | null;
-  /** The key has model_rpm_limit, model_tpm_limit or model_max_budget entries. */
+  /** The key has model_rpm_limit or model_tpm_limit entries. */
   readonly modelLimits: boolean;
+  /** model_max_budget entries that limit something: the key's (budgets, rpm and tpm), its user's and team's (budgets). */
+  readonly keyModelBudgets: boolean;
+  readonly userModelBudgets: boolean;
+  readonly teamModelBudgets: boolean;
   /** None of the above: the key's requests reserve nothing of their own. */
   readonly empty: boolean;
   /**
@@ -177,7 +189,7 @@ function keyHeaders(key: KeyRecord, spendCounted: boolean): string[] {
   return out;
 }
 
-function hasEntries(map: Record<string, number> | null | undefined): boolean {
+function hasEntries(map: object | null | undefined): boolean {
   if (map === null || map === undefined) return false;
   for (const _ in map) return true;
   return false;
@@ -216,6 +228,13 @@ export class ThreadLimits {
   private readonly members = new Map<string, EntityLimits>();
   private readonly customers = new Map<string, EntityLimits>();
   private readonly models = new Map<string, Map<string, EntityLimits>>();
+  /** Per-model budgets: owner kind → owner id → model asked for → the entity of the entry that governs it. */
+  private readonly modelBudgets: Record<ModelBudgetOwner, Map<string, Map<string, EntityLimits>>> = {
+    key: new Map(),
+    user: new Map(),
+    team: new Map(),
+    end_user: new Map(),
+  };
   private readonly deployments = new Map<string, EntityLimits>();
   private proxy: EntityLimits | null = null;
 
@@ -230,7 +249,10 @@ export class ThreadLimits {
     const user = auth.user === null ? null : this.userEntity(auth.user, settings, now);
     const teamLimits = team === null ? null : this.teamEntity(team, settings, now);
     const member = auth.membership === null || team === null ? null : this.memberEntity(auth.membership, team, settings, now);
-    const modelLimits = hasEntries(key.model_rpm_limit) || hasEntries(key.model_tpm_limit) || hasModelBudgets(key.model_max_budget);
+    const modelLimits = hasEntries(key.model_rpm_limit) || hasEntries(key.model_tpm_limit);
+    const keyModelBudgets = hasModelBudgets(key.model_max_budget, true);
+    const userModelBudgets = auth.user !== null && hasModelBudgets(auth.user.model_max_budget);
+    const teamModelBudgets = team !== null && hasModelBudgets(team.model_max_budget);
     const plan: KeyPlan = {
       source: auth,
       settings,
@@ -239,7 +261,11 @@ export class ThreadLimits {
       team: teamLimits,
       member,
       modelLimits,
-      empty: keyLimits === null && user === null && teamLimits === null && member === null && !modelLimits,
+      keyModelBudgets,
+      userModelBudgets,
+      teamModelBudgets,
+      empty: keyLimits === null && user === null && teamLimits === null && member === null && !modelLimits
+        && !keyModelBudgets && !userModelBudgets && !teamModelBudgets,
       keyHeaders: keyHeaders(key, keyLimits !== null && keyLimits.budget !== null),
     };
     bounded(this.plans).set(key.token, plan);
@@ -265,10 +291,7 @@ export class ThreadLimits {
       record.rpm_limit ?? shared?.rpm_limit ?? null, record.tpm_limit ?? shared?.tpm_limit ?? null, shared?.max_parallel_requests ?? null, terms);
   }
 
-  /**
-   * The key's limits for one model (model_rpm_limit / model_tpm_limit for that name, and the
-   * model_max_budget entry that governs it), or null when it has none for it.
-   */
+  /** The key's limits for one model (model_rpm_limit / model_tpm_limit for that name), or null when it has none for it. */
   model(key: KeyRecord, model: string, settings: LimitSettings): EntityLimits | null {
     let byModel = this.models.get(key.token);
     if (byModel === undefined) bounded(this.models).set(key.token, (byModel = new Map()));
@@ -276,26 +299,46 @@ export class ThreadLimits {
     if (cached !== undefined && cached.source === key && cached.settings === settings) return cached.active ? cached : null;
     const rpm = key.model_rpm_limit?.[model];
     const tpm = key.model_tpm_limit?.[model];
-    const budget = modelBudgetFor(key.model_max_budget, model);
-    const terms: BudgetTerms | null = budget === null ? null : {
-      maxBudget: budget.maxBudget,
-      softBudget: null,
-      tempIncrease: null,
-      tempExpiry: null,
-      duration: budget.duration,
-      resetAt: budget.duration === null ? null : MODEL_BUDGET_EPOCH,
-      storedSpend: null,
-      timeZone: settings.timeZone,
-    };
-    const entity = this.sync(bounded(byModel), model, key, null, settings, Date.now(), 'model_per_key', `key:${key.token}:model:${model}`, `model ${model} on key ${keyLabel(key)}`, '',
-      typeof rpm === 'number' ? rpm : null, typeof tpm === 'number' ? tpm : null, null, terms,
-      budget === null ? undefined : `key:${key.token}:model:${budget.budgetModel}:budget`);
-    // LiteLLM's words for a spent per-model budget (it names the key by digest; no alias is None).
-    if (entity !== null) {
-      entity.budgetExceededMessage = budget === null ? null
-        : `LiteLLM Virtual Key: ${key.token}, key_alias: ${key.key_alias ?? 'None'}, exceeded budget for model=${model}`;
-    }
-    return entity;
+    return this.sync(bounded(byModel), model, key, null, settings, 0, 'model_per_key', `key:${key.token}:model:${model}`, `model ${model} on key ${keyLabel(key)}`, '',
+      typeof rpm === 'number' ? rpm : null, typeof tpm === 'number' ? tpm : null, null, null);
+  }
+
+  /**
+   * The key's model_max_budget entry that governs `model`: its budget, and its rpm_limit and
+   * tpm_limit (which LiteLLM enforces beside model_rpm_limit / model_tpm_limit); null when none.
+   */
+  keyModelBudget(key: KeyRecord, model: string, settings: LimitSettings): EntityLimits | null {
+    const cached = this.cachedModelBudget('key', key.token, key, model, settings);
+    if (cached !== undefined) return cached;
+    // LiteLLM's words for a spent per-model budget: it names the key by digest; no alias is None.
+    return this.modelBudget('key', key.token, `key ${keyLabel(key)}`, key, key.model_max_budget, model, settings,
+      `LiteLLM Virtual Key: ${key.token}, key_alias: ${key.key_alias ?? 'None'}, exceeded budget for model=`);
+  }
+
+  /** The user's model_max_budget entry that governs `model` (its budget), or null. */
+  userModelBudget(user: NonNullable<AuthRecord['user']>, model: string, settings: LimitSettings): EntityLimits | null {
+    const cached = this.cachedModelBudget('user', user.user_id, user, model, settings);
+    if (cached !== undefined) return cached;
+    return this.modelBudget('user', user.user_id, `user ${user.user_id}`, user, user.model_max_budget, model, settings,
+      `LiteLLM User: ${user.user_id}, exceeded budget for model=`);
+  }
+
+  /** The team's model_max_budget entry that governs `model` (its budget), or null. */
+  teamModelBudget(team: TeamRecord, model: string, settings: LimitSettings): EntityLimits | null {
+    const cached = this.cachedModelBudget('team', team.team_id, team, model, settings);
+    if (cached !== undefined) return cached;
+    return this.modelBudget('team', team.team_id, `team ${team.team_id}`, team, team.model_max_budget, model, settings,
+      `LiteLLM Team: ${team.team_id}, exceeded budget for model=`);
+  }
+
+  /** The model_max_budget of the end user's budget row (budget_id) that governs `model` (its budget), or null. */
+  endUserModelBudget(record: CustomerAuthRecord, model: string, settings: LimitSettings): EntityLimits | null {
+    const entries = record.litellm_budget_table?.model_max_budget;
+    if (entries === undefined || !hasEntries(entries)) return null;
+    const cached = this.cachedModelBudget('end_user', record.user_id, record, model, settings);
+    if (cached !== undefined) return cached;
+    return this.modelBudget('end_user', record.user_id, `end user ${record.user_id}`, record, entries, model, settings,
+      `LiteLLM End User: ${record.user_id}, exceeded budget for model=`);
   }
 
   /** The deployment's rpm / tpm (litellm_params), or null when it sets neither. */
@@ -346,12 +389,72 @@ export class ThreadLimits {
       recordTerms(team.max_budget, team.soft_budget, team.budget_duration, team.budget_reset_at, team.spend, settings));
   }
 
-  /** The membership's own limits, else the team's team_member_* defaults. Member budgets have no period. */
+  /**
+   * The membership's own limits, else the team's team_member_* defaults. The budget's period is the
+   * membership's budget_duration (from its budget_reset_at), else the team's
+   * team_member_budget_duration (from team_member_budget_reset_at).
+   */
   private memberEntity(member: TeamMemberRecord, team: TeamRecord, settings: LimitSettings, now: number): EntityLimits | null {
     const id = `${member.team_id}:${member.user_id}`;
+    const own = member.budget_duration !== null;
     return this.sync(this.members, id, member, team, settings, now, 'team_member', `member:${id}`, `user ${member.user_id} in team ${member.team_id}`, `Team=${member.team_id} Member=${member.user_id} `,
       member.rpm_limit ?? team.team_member_rpm_limit, member.tpm_limit ?? team.team_member_tpm_limit, null,
-      recordTerms(member.max_budget ?? team.team_member_budget, null, null, null, member.spend, settings));
+      recordTerms(member.max_budget ?? team.team_member_budget, null,
+        own ? member.budget_duration : team.team_member_budget_duration,
+        own ? member.budget_reset_at : team.team_member_budget_reset_at,
+        member.spend, settings));
+  }
+
+  /**
+   * The per-model budget entity cached for (owner, model) while its record and the config are
+   * the same ones (null: none applies); undefined when it must be resolved again. Allocates nothing.
+   */
+  private cachedModelBudget(owner: ModelBudgetOwner, id: string, source: unknown, model: string, settings: LimitSettings): EntityLimits | null | undefined {
+    const cached = this.modelBudgets[owner].get(id)?.get(model);
+    if (cached === undefined || cached.source !== source || cached.settings !== settings) return undefined;
+    return cached.active ? cached : null;
+  }
+
+  /**
+   * Resolves and caches the entity of `owner`'s model_max_budget entry that governs `model`, or
+   * null when no entry covers it. Only a key's entries give rpm and tpm limits. A spent budget is
+   * refused with `exceeded` followed by the model asked for.
+   */
+  private modelBudget(
+    owner: ModelBudgetOwner,
+    id: string,
+    ownerLabel: string,
+    source: unknown,
+    entries: JsonObject,
+    model: string,
+    settings: LimitSettings,
+    exceeded: string,
+  ): EntityLimits | null {
+    const owners = this.modelBudgets[owner];
+    let byModel = owners.get(id);
+    if (byModel === undefined) bounded(owners).set(id, (byModel = new Map()));
+    const prefix = `${owner}:${id}`;
+    const withRates = owner === 'key';
+    const entry = modelBudgetFor(entries, model, withRates);
+    // No entry covers the model: an entity without limits is cached, so the next request skips the lookup.
+    if (entry === null) {
+      return this.sync(bounded(byModel), model, source, null, settings, 0, 'model_budget', `${prefix}:model_max_budget`, '', '', null, null, null, null);
+    }
+    const terms: BudgetTerms | null = entry.maxBudget === null ? null : {
+      maxBudget: entry.maxBudget,
+      softBudget: null,
+      tempIncrease: null,
+      tempExpiry: null,
+      duration: entry.duration,
+      resetAt: entry.duration === null ? null : MODEL_BUDGET_EPOCH,
+      storedSpend: null,
+      timeZone: settings.timeZone,
+    };
+    const entity = this.sync(bounded(byModel), model, source, null, settings, Date.now(), 'model_budget',
+      `${prefix}:model_max_budget:${entry.budgetModel}`, `model ${model} on ${ownerLabel}`, '',
+      withRates ? entry.rpm : null, withRates ? entry.tpm : null, null, terms, `${prefix}:model:${entry.budgetModel}:budget`);
+    if (entity !== null) entity.budgetExceededMessage = exceeded + model;
+    return entity;
   }
 
   /**
@@ -377,8 +480,9 @@ export class ThreadLimits {
     budgetName?: string,
   ): EntityLimits | null {
     let entity = map.get(id);
-    if (entity === undefined) {
-      entity = new EntityLimits(this.store, kind, name, label, kind === 'model_per_key' ? name : id);
+    // A per-model budget whose governing entry changed is another entity (its counters are named after the entry).
+    if (entity === undefined || entity.name !== name) {
+      entity = new EntityLimits(this.store, kind, name, label, kind === 'model_per_key' || kind === 'model_budget' ? name : id);
       bounded(map).set(id, entity);
     }
     entity.label = label;

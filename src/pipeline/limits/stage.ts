@@ -6,14 +6,19 @@
  * it failed (`finish`). docs/counters.md describes the rules for users.
  *
  * What one request reserves, budgets first (a spent budget is reported before a rate limit):
- * - budgets (accumulators of micro-dollars) of the key, the key's model (model_max_budget), its
- *   user, team and team membership, the end user and the proxy: the worst-case cost (the exact
- *   prompt count at the input price plus max_tokens, or ailb_settings.budget_reservation_max_tokens,
- *   at the output price), capped at what the budget has left; settled to ctx.costUsd;
+ * - budgets (accumulators of micro-dollars) of the key and its budget for the model
+ *   (model_max_budget), its user and the user's budget for the model, its team and the team's
+ *   budget for the model (unless the key's own entry sets a budget for it, as in LiteLLM), its
+ *   team membership, the end user and its budget row's budget for the model, and the proxy: the
+ *   worst-case cost (the exact prompt count at the input price plus max_tokens, or
+ *   ailb_settings.budget_reservation_max_tokens, at the output price), capped at what the budget
+ *   has left; settled to ctx.costUsd;
  * - requests per minute (1) and tokens per minute (prompt + max_tokens, settled to the usage) in
  *   sliding 60 s windows, and requests in flight (a gauge), of the key, its user, team and team
- *   membership, the end user, the key's model (model_rpm_limit / model_tpm_limit), the chosen
- *   deployment (litellm_params rpm / tpm) and the proxy (global_max_parallel_requests).
+ *   membership, the end user, the key's model (model_rpm_limit / model_tpm_limit, and the
+ *   rpm_limit / tpm_limit of its model_max_budget entry), the chosen deployment (litellm_params
+ *   rpm / tpm) and the proxy (global_max_parallel_requests). At most 30 counters in all, within
+ *   the store's 32 per reservation.
  * Refusals: 400 `budget_exceeded` when a budget's settled spend has reached max_budget, 429
  * `budget_reserved` when what is left of it is held by calls in flight, 429 `rate_limit_exceeded`
  * naming the entity and the limit, each with `retry-after` where waiting helps (a spent
@@ -76,6 +81,7 @@ const RATE_FIELDS: Record<EntityLimits['kind'], readonly [string, string, string
   team_member: ['rpm_limit (requests per minute)', 'tpm_limit (tokens per minute)', 'max_parallel_requests'],
   end_user: ['rpm_limit (requests per minute)', 'tpm_limit (tokens per minute)', 'max_parallel_requests'],
   model_per_key: ['model_rpm_limit (requests per minute)', 'model_tpm_limit (tokens per minute)', 'max_parallel_requests'],
+  model_budget: ['model_max_budget rpm_limit (requests per minute)', 'model_max_budget tpm_limit (tokens per minute)', 'max_parallel_requests'],
   deployment: ['rpm (requests per minute)', 'tpm (tokens per minute)', 'max_parallel_requests'],
   global: ['rpm', 'tpm', 'global_max_parallel_requests'],
 };
@@ -132,15 +138,27 @@ export class RequestLimits {
     const keyHeaders = plan === null ? null : plan.keyHeaders;
     if (plan !== null && plan.empty) plan = null;
     const customer = ctx.customer === null ? null : entities.customer(ctx.customer, settings);
+    const customerModel = ctx.customer === null ? null : entities.endUserModelBudget(ctx.customer, ctx.model, settings);
     const proxy = settings.proxyWide ? entities.global(settings) : null;
     const spec = ctx.deployment === null ? null : ctx.deployment.spec;
     const deployment = spec !== null && (spec.rpm !== null || spec.tpm !== null) ? entities.deployment(spec) : null;
     // A key without limits of its own, and nothing else that applies: no clock read, no counter call.
-    if (plan === null && customer === null && proxy === null && deployment === null) {
+    if (plan === null && customer === null && customerModel === null && proxy === null && deployment === null) {
       ctx.rateLimitHeaders = keyHeaders;
       return false;
     }
-    const model = plan !== null && plan.modelLimits ? entities.model(auth!.key, ctx.model, settings) : null;
+    let model: EntityLimits | null = null;
+    let keyModel: EntityLimits | null = null;
+    let userModel: EntityLimits | null = null;
+    let teamModel: EntityLimits | null = null;
+    if (plan !== null) {
+      const record = auth!;
+      if (plan.modelLimits) model = entities.model(record.key, ctx.model, settings);
+      if (plan.keyModelBudgets) keyModel = entities.keyModelBudget(record.key, ctx.model, settings);
+      if (plan.userModelBudgets) userModel = entities.userModelBudget(record.user!, ctx.model, settings);
+      // A key entry with a budget for the model overrides the team's (LiteLLM's rule).
+      if (plan.teamModelBudgets && (keyModel === null || keyModel.budget === null)) teamModel = entities.teamModelBudget(record.team!, ctx.model, settings);
+    }
 
     const now = Date.now();
     this.n = 0;
@@ -149,9 +167,11 @@ export class RequestLimits {
     this.tokens = Math.max(ctx.promptTokens, 0) + Math.max(ctx.maxTokens, 0);
     if (plan !== null) {
       this.addBudget(ctx, plan.key, now);
-      this.addBudget(ctx, model, now);
+      this.addBudget(ctx, keyModel, now);
       this.addBudget(ctx, plan.user, now);
+      this.addBudget(ctx, userModel, now);
       this.addBudget(ctx, plan.team, now);
+      this.addBudget(ctx, teamModel, now);
       this.addBudget(ctx, plan.member, now);
       this.addRates(plan.key);
       this.addRates(plan.user);
@@ -159,9 +179,11 @@ export class RequestLimits {
       this.addRates(plan.member);
     }
     this.addBudget(ctx, customer, now);
+    this.addBudget(ctx, customerModel, now);
     this.addBudget(ctx, proxy, now);
     this.addRates(customer);
     this.addRates(model);
+    this.addRates(keyModel);
     this.addRates(deployment);
     this.addRates(proxy);
     const n = this.n;
@@ -430,7 +452,7 @@ export class RequestLimits {
     for (const payer of payers) {
       const account = payer.budget;
       // Per-model budgets have no alerts (nor in LiteLLM).
-      if (account === null || payer.kind === 'model_per_key') continue;
+      if (account === null || payer.kind === 'model_budget') continue;
       const spend = account.settledMicros(now);
       const level = account.thresholdLevel(spend);
       if (level <= account.reportedLevel) continue;
