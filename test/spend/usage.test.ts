@@ -136,3 +136,72 @@ test('no usage, or no token count in it, is null; bad counts read as absent', ()
   // An embeddings response has prompt tokens only.
   assert.equal(usageFromJson({ prompt_tokens: 8, total_tokens: 8 })?.completionTokens, 0);
 });
+
+// ---- usageFromResponseBody / readUsageMembers: the one-pass reader must read what JSON.parse reads ----
+
+/** A small deterministic generator (mulberry32), so a failure reproduces. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MEMBER_NAMES = [
+  'prompt_tokens', 'completion_tokens', 'input_tokens', 'output_tokens', 'total_tokens',
+  'prompt_tokens_details', 'completion_tokens_details', 'input_tokens_details', 'output_tokens_details',
+  'cached_tokens', 'cache_creation_tokens', 'cache_write_tokens', 'reasoning_tokens', 'prompt_cache_hit_tokens',
+  'cache_read_input_tokens', 'cache_creation_input_tokens', 'audio_tokens', 'server_tool_use', 'service_tier',
+];
+
+/** JSON text of a random usage-like value, with random spacing; `depth` bounds the nesting. */
+function randomJson(next: () => number, depth: number): string {
+  const space = () => [' ', '', '\n  ', '\t'][Math.floor(next() * 4)];
+  const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
+  const roll = next();
+  if (depth > 0 && roll < 0.3) {
+    const members: string[] = [];
+    const count = Math.floor(next() * 6);
+    for (let i = 0; i < count; i++) {
+      const name = pick(MEMBER_NAMES);
+      // Now and then a key written with an escape (the reader leaves those to JSON.parse).
+      const key = next() < 0.05 ? JSON.stringify(name).replace('_', '\\u005f') : JSON.stringify(name);
+      members.push(`${space()}${key}${space()}:${space()}${randomJson(next, depth - 1)}`);
+    }
+    return `{${members.join(',')}${space()}}`;
+  }
+  if (depth > 0 && roll < 0.35) return `[${space()}${[randomJson(next, depth - 1), randomJson(next, depth - 1)].join(',')}]`;
+  if (roll < 0.75) return String(Math.floor(next() * 100_000));
+  return pick(['0', '-3', '1.5', '2e3', '7E-1', '12.0', 'null', 'true', 'false', '"x"', '"a \\" b \\\\"', '"\\u00e9}{"', '[]', '{}']);
+}
+
+test('readUsageMembers: usageFromJson reads the same as after JSON.parse, for 5,000 random usage objects', async () => {
+  const { readUsageMembers } = await import('../../src/spend/usage.js');
+  const next = seeded(20261127);
+  for (let n = 0; n < 5000; n++) {
+    let text = randomJson(next, 3);
+    if (!text.startsWith('{')) text = `{"prompt_tokens": ${text}, "completion_tokens": 3}`;
+    const expected = usageFromJson(JSON.parse(text));
+    const read = readUsageMembers(Buffer.from(`{"id":"x","usage": ${text}}`), 19);
+    assert.deepEqual(usageFromJson(read), expected, text);
+  }
+});
+
+test('usageFromResponseBody: the last usage of an answer, whatever surrounds it; null when there is none or it is broken', async () => {
+  const { usageFromResponseBody } = await import('../../src/spend/usage.js');
+  const answer = (usage: string) => Buffer.from(`{"id":"chatcmpl-1","choices":[{"message":{"content":"the \\"usage\\": {} word"}}],"usage":${usage}}`);
+  assert.deepEqual(usageFromResponseBody(answer('{"prompt_tokens":231,"completion_tokens":46,"total_tokens":277,"prompt_tokens_details":{"cached_tokens":200,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":10}}')), {
+    promptTokens: 231, completionTokens: 46, cachedPromptTokens: 200, cacheCreationTokens: 0, reasoningTokens: 10,
+  });
+  assert.deepEqual(usageFromResponseBody(Buffer.from('{"usage":{"input_tokens":5,"cache_read_input_tokens":7,"output_tokens":2}}')), {
+    promptTokens: 12, completionTokens: 2, cachedPromptTokens: 7, cacheCreationTokens: 0, reasoningTokens: 0,
+  });
+  assert.equal(usageFromResponseBody(Buffer.from('{"id":"x"}')), null);
+  assert.equal(usageFromResponseBody(answer('{"prompt_tokens":01}')), null); // not JSON: a leading zero
+  assert.equal(usageFromResponseBody(answer('{"prompt_tokens":0x10}')), null);
+  assert.equal(usageFromResponseBody(answer('{"prompt_tokens":5,')), null); // cut short
+  assert.equal(usageFromResponseBody(answer('null')), null);
+});
