@@ -99,8 +99,8 @@ interface WildcardGroup {
 
 export class Runtime {
   readonly config: GatewayConfig;
-  /** SHA-256 of the master key, or null when none is set (then every request is let in). */
-  readonly masterKeyDigest: Buffer | null;
+  /** The master key, or null when none is set (then every request is let in). */
+  readonly masterKey: string | null;
   readonly maxBodyBytes: number;
   /** Header names (lower case) a client key may arrive in, in order of precedence. */
   readonly keyHeaders: readonly string[];
@@ -120,8 +120,7 @@ export class Runtime {
 
   constructor(config: GatewayConfig, previousPools: ReadonlyMap<string, OriginPool> = new Map()) {
     this.config = config;
-    const masterKey = config.generalSettings.masterKey;
-    this.masterKeyDigest = masterKey === null ? null : sha256(masterKey);
+    this.masterKey = config.generalSettings.masterKey;
     this.maxBodyBytes = Math.floor(config.generalSettings.maxRequestSizeMb * 1024 * 1024);
     this.keyHeaders = keyHeaderNames(config.generalSettings.litellmKeyHeaderName);
 
