@@ -226,6 +226,22 @@ const ailbAnthropic = ailbContender('ailb-anthropic', 'AILB --threads 1, transla
   provider: 'anthropic',
 });
 
+const FLOOR_SCRIPT = path.join(REPO_ROOT, 'dist', 'bench', 'e2e', 'runtime-floor.js');
+
+/** uWS.js and the gateway's upstream client with no pipeline (runtime-floor.ts): AILB's ceiling. */
+const floor: Contender = {
+  name: 'floor',
+  label: 'runtime floor (uWS.js + upstream client, no pipeline)',
+  missing: () => (existsSync(FLOOR_SCRIPT) ? null : 'not built (no dist/bench/e2e/runtime-floor.js; run npx tsc -p tsconfig.json)'),
+  version: () => readJson(path.join(REPO_ROOT, 'package.json')).version ?? '?',
+  headers: () => ({ Authorization: `Bearer ${UPSTREAM_KEY}` }),
+  async start(env) {
+    const port = await freePort();
+    const child = spawnChild('floor', process.execPath, [FLOOR_SCRIPT, String(port), String(env.upstreamPort)], { cpu: env.proxyCpu, cwd: env.workDir });
+    return startTimed(child, port, 30_000);
+  },
+};
+
 const PORTKEY_DIR = path.join(REPO_ROOT, 'node_modules', '@portkey-ai', 'gateway');
 const PORTKEY_BIN = path.join(PORTKEY_DIR, 'build', 'start-server.js');
 
@@ -263,5 +279,6 @@ export const CONTENDERS: Record<ContenderName, Contender> = {
   'ailb-full': ailbFull,
   'ailb-full-pg': ailbFullPostgres,
   'ailb-anthropic': ailbAnthropic,
+  floor,
   portkey,
 };

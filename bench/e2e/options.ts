@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 /** Repository root: this file runs as dist/bench/e2e/options.js. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export const CONTENDER_NAMES = ['direct', 'nginx', 'ailb', 'ailb-nocount', 'ailb-vkey', 'ailb-10', 'ailb-full', 'ailb-full-pg', 'ailb-anthropic', 'portkey'] as const;
+export const CONTENDER_NAMES = ['direct', 'nginx', 'ailb', 'ailb-nocount', 'ailb-vkey', 'ailb-10', 'ailb-full', 'ailb-full-pg', 'ailb-anthropic', 'floor', 'portkey'] as const;
 export type ContenderName = (typeof CONTENDER_NAMES)[number];
 
 export interface E2eOptions {
