@@ -7,8 +7,16 @@
 // turn, as request threads would; the clock runs from the first enqueue until flush() has
 // committed the last row. The memory bound is set above ROWS so the figure is the database path,
 // not the spill path. PostgreSQL (DATABASE_URL or postgres://postgres@127.0.0.1:5432/test, a
-// throwaway schema) is skipped with a message when it does not answer; PGlite runs in memory.
-// PostgreSQL runs the batch-size × batches-in-flight cases in PG_CASES; PGlite keeps one in flight.
+// throwaway schema per case) is skipped with a message when it does not answer; PGlite runs on
+// disk in a temporary directory.
+//
+// A case is `<rows per batch>x<batches in flight>`, with `+spend` when the batches go through the
+// gateway's sink (src/spend/store-sink.ts): one transaction per batch that also adds the new rows'
+// spend to their key, user, team, member and end user (5,000 distinct end users here, upserted).
+// Without it the writer calls insertBatch alone. SPEND_BENCH_PG_CASES and SPEND_BENCH_PGLITE_CASES
+// (comma-separated; empty skips that backend) replace the default lists below. Before each case
+// the bench waits up to SPEND_BENCH_QUIET_WAIT_S (default 15) for the other work on the machine to
+// stop, and prints how busy the busiest core was just before the case.
 // The project's target is ≥ 20,000 rows/s. Prints a markdown table to stdout.
 
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -16,24 +24,39 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { SpendLogWriter } from '../src/spend/log-writer.js';
+import { SpendLogWriter, type SpendLogSink } from '../src/spend/log-writer.js';
+import { storeSpendSink } from '../src/spend/store-sink.js';
 import { openStore } from '../src/store/open.js';
 import type { SpendLogRecord, Store } from '../src/store/types.js';
+import { waitForQuiet } from './e2e/machine.js';
 
 const ROWS = Number(process.env.SPEND_BENCH_ROWS ?? 200_000);
 const BURST = 1000;
 const TARGET = 20_000;
-/** PostgreSQL runs: [rows per batch, batches in flight]; the writer's defaults are 1000 and 4. */
-const PG_CASES: [number, number][] = [
-  [500, 1],
-  [1000, 1],
-  [500, 4],
-  [1000, 2],
-  [1000, 4],
-  [2000, 4],
-  [1000, 8],
-];
+const QUIET_WAIT_S = Number(process.env.SPEND_BENCH_QUIET_WAIT_S ?? 15);
+/** PostgreSQL runs; the writer's defaults are 1000 rows × 4 in flight. */
+const PG_CASES = process.env.SPEND_BENCH_PG_CASES ?? '500x1,1000x1,500x4,1000x2,1000x4,2000x4,1000x8,1000x4+spend,2000x4+spend';
+/** PGlite is one connection: one batch in flight. */
+const PGLITE_CASES = process.env.SPEND_BENCH_PGLITE_CASES ?? '1000x1,2000x1,1000x1+spend';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Case {
+  batchSize: number;
+  inFlight: number;
+  /** Through the gateway's sink: rows and per-entity spend in one transaction per batch. */
+  spend: boolean;
+}
+
+function parseCases(list: string): Case[] {
+  return list
+    .split(',')
+    .filter((item) => item.trim() !== '')
+    .map((item) => {
+      const match = /^\s*(\d+)x(\d+)(\+spend)?\s*$/.exec(item);
+      if (match === null) throw new Error(`spend-logs: bad case ${JSON.stringify(item)} (want e.g. 1000x4 or 1000x4+spend)`);
+      return { batchSize: Number(match[1]), inFlight: Number(match[2]), spend: match[3] !== undefined };
+    });
+}
 
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-sonnet-20241022', 'gemini-1.5-pro', 'llama-3.1-70b'];
 const KEYS = Array.from({ length: 200 }, () => randomBytes(32).toString('hex'));
@@ -83,19 +106,21 @@ function makeRow(i: number, now: number): SpendLogRecord {
   };
 }
 
-interface Result {
+interface Result extends Case {
   backend: string;
-  batchSize: number;
-  inFlight: number;
   seconds: number;
   rowsPerSecond: number;
   stored: number;
+  /** The busiest core's share used by other work just before the case, 0–1 (null off Linux). */
+  busy: number | null;
 }
 
-async function run(backend: string, store: Store, batchSize: number, inFlight: number, spillDir: string): Promise<Result> {
+async function run(backend: string, store: Store, { batchSize, inFlight, spend }: Case, spillDir: string): Promise<Result> {
   const now = Date.now();
   const rows = Array.from({ length: ROWS }, (_, i) => makeRow(i, now));
-  const writer = new SpendLogWriter(store, { spillDir, batchSize, maxInFlight: inFlight, maxQueuedRows: ROWS + batchSize });
+  const sink: SpendLogSink = spend ? storeSpendSink(store, () => true) : store;
+  const quiet = await waitForQuiet(QUIET_WAIT_S);
+  const writer = new SpendLogWriter(sink, { spillDir, batchSize, maxInFlight: inFlight, maxQueuedRows: ROWS + batchSize });
   const started = performance.now();
   for (let i = 0; i < rows.length; i += BURST) {
     for (let j = i; j < Math.min(i + BURST, rows.length); j++) writer.enqueue(rows[j]);
@@ -107,7 +132,8 @@ async function run(backend: string, store: Store, batchSize: number, inFlight: n
   const sums = await store.spendLogs.sumByEntity('model_group', new Date(now - 7_200_000).toISOString(), new Date(now + 60_000).toISOString());
   const stored = sums.reduce((sum, s) => sum + s.requests, 0);
   if (writer.stats().spilledRows > 0) throw new Error(`${backend}: rows spilled during the run`);
-  return { backend, batchSize, inFlight, seconds, rowsPerSecond: ROWS / seconds, stored };
+  const busy = quiet === null ? null : Math.max(...quiet);
+  return { backend, batchSize, inFlight, spend, seconds, rowsPerSecond: ROWS / seconds, stored, busy };
 }
 
 async function postgresReachable(): Promise<string | null> {
@@ -136,26 +162,29 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const pgCases = parseCases(PG_CASES);
+  const pgliteCases = parseCases(PGLITE_CASES);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ailb-bench-spend-'));
   const results: Result[] = [];
   try {
-    const version = await postgresReachable();
+    const version = pgCases.length > 0 ? await postgresReachable() : null;
     if (version !== null) {
-      for (const [batchSize, inFlight] of PG_CASES) {
+      for (const c of pgCases) {
         const schema = `bench_spend_${randomBytes(6).toString('hex')}`;
         const store = await openStore({ databaseUrl: DATABASE_URL, dataDir: tmp, schema });
         try {
-          results.push(await run(`PostgreSQL ${version}`, store, batchSize, inFlight, path.join(tmp, `spill-pg-${batchSize}-${inFlight}`)));
+          results.push(await run(`PostgreSQL ${version}`, store, c, path.join(tmp, `spill-${schema}`)));
         } finally {
           await store.close();
           await dropSchema(schema);
         }
       }
     }
-    for (const batchSize of [1000, 2000]) {
-      const store = await openStore({ databaseUrl: null, dataDir: path.join(tmp, `pglite-${batchSize}`) });
+    for (const [i, c] of pgliteCases.entries()) {
+      if (c.inFlight !== 1) throw new Error('spend-logs: PGlite has one connection: its cases have one batch in flight');
+      const store = await openStore({ databaseUrl: null, dataDir: path.join(tmp, `pglite-${i}`) });
       try {
-        results.push(await run('PGlite (on disk)', store, batchSize, 1, path.join(tmp, `spill-pglite-${batchSize}`)));
+        results.push(await run('PGlite (on disk)', store, c, path.join(tmp, `spill-pglite-${i}`)));
       } finally {
         await store.close();
       }
@@ -165,16 +194,16 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nSpend-log writer, ${ROWS.toLocaleString('en-US')} rows (target ≥ ${TARGET.toLocaleString('en-US')} rows/s), ${os.cpus().length} CPUs\n`);
-  console.log('| backend | batch size | in flight | seconds | rows/s | vs target | rows stored |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| backend | batch size | in flight | per-entity spend | seconds | rows/s | vs target | rows stored | other load before |');
+  console.log('|---|---:|---:|:---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     console.log(
-      `| ${r.backend} | ${r.batchSize} | ${r.inFlight} | ${r.seconds.toFixed(2)} | ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} | ${(r.rowsPerSecond / TARGET).toFixed(2)}× | ${r.stored.toLocaleString('en-US')} |`,
+      `| ${r.backend} | ${r.batchSize} | ${r.inFlight} | ${r.spend ? 'yes' : 'no'} | ${r.seconds.toFixed(2)} | ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} | ${(r.rowsPerSecond / TARGET).toFixed(2)}× | ${r.stored.toLocaleString('en-US')} | ${r.busy === null ? '—' : `${Math.round(r.busy * 100)}%`} |`,
     );
   }
   const bad = results.filter((r) => r.stored !== ROWS);
   if (bad.length > 0) {
-    process.stderr.write(`spend-logs: stored row counts differ from ${ROWS}: ${bad.map((r) => `${r.backend}/${r.batchSize}: ${r.stored}`).join(', ')}\n`);
+    process.stderr.write(`spend-logs: stored row counts differ from ${ROWS}: ${bad.map((r) => `${r.backend}/${r.batchSize}x${r.inFlight}: ${r.stored}`).join(', ')}\n`);
     process.exitCode = 1;
   }
 }

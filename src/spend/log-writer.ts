@@ -5,8 +5,8 @@
  * - `enqueue(row)` is synchronous and O(1): it appends to the current batch and never awaits or
  *   throws. A batch is sealed when it holds `batchSize` rows or `flushIntervalMs` after its first
  *   row, whichever comes first. Up to `maxInFlight` batches are written at once (4 on PostgreSQL,
- *   each on its own pool connection; 1 on PGlite, which has a single connection), one INSERT
- *   each, taken oldest first.
+ *   each on its own pool connection; 1 on PGlite, which has a single connection), one COPY
+ *   each (src/store/spend-logs.ts), taken oldest first.
  * - When the store fails, batches stay in memory and are retried with backoff: a failed batch goes
  *   back to the front of the queue in its original order, and only one attempt at a time probes
  *   the store until one succeeds. Past

@@ -29,8 +29,29 @@ export function isMemoryDir(dataDir: string): boolean {
   return dataDir.startsWith('memory://');
 }
 
+/** Runs `COPY <table> FROM '/dev/blob'`: PGlite reads that file as the query's `blob` option, here `data`. */
+async function copyIn(target: PGlite | Transaction, table: string, data: Buffer): Promise<number> {
+  const result = await target.query(`COPY ${table} FROM '/dev/blob'`, [], { blob: new Blob([data]) });
+  return result.affectedRows ?? 0;
+}
+
+const COPY_SAVEPOINT = 'ailb_copy';
+
+/** copyIn under a savepoint, so that a failed COPY leaves the transaction usable and unchanged. */
+async function copyInTransaction(tx: Transaction, table: string, data: Buffer): Promise<number> {
+  await tx.exec(`SAVEPOINT ${COPY_SAVEPOINT}`);
+  try {
+    const rows = await copyIn(tx, table, data);
+    await tx.exec(`RELEASE SAVEPOINT ${COPY_SAVEPOINT}`);
+    return rows;
+  } catch (error) {
+    await tx.exec(`ROLLBACK TO SAVEPOINT ${COPY_SAVEPOINT}`).catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Wraps a PGlite instance or transaction as a SqlClient. */
-function wrap(target: PGlite | Transaction): SqlClient {
+function wrap(target: PGlite | Transaction, inTransaction: boolean): SqlClient {
   return {
     async query<R = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
       try {
@@ -42,6 +63,13 @@ function wrap(target: PGlite | Transaction): SqlClient {
     async exec(script: string): Promise<void> {
       try {
         await target.exec(script);
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+    async copyFrom(table: string, data: Buffer): Promise<number> {
+      try {
+        return await (inTransaction ? copyInTransaction(target as Transaction, table, data) : copyIn(target, table, data));
       } catch (error) {
         throw translateError(error);
       }
@@ -67,12 +95,13 @@ export async function openPgliteBackend(options: PgliteBackendOptions): Promise<
   await db.exec(`SET search_path TO ${quoteIdent(schema)}`);
 
   const gate = new WorkGate();
-  const client = wrap(db);
+  const client = wrap(db, false);
   return {
     kind: 'pglite',
     query: (text, params) => gate.run(() => client.query(text, params)),
     exec: (script) => gate.run(() => client.exec(script)),
-    transaction: (work) => gate.run(() => db.transaction((tx) => work(wrap(tx)))),
+    copyFrom: (table, data) => gate.run(() => client.copyFrom(table, data)),
+    transaction: (work) => gate.run(() => db.transaction((tx) => work(wrap(tx, true)))),
     session: (work) => gate.run(() => work(client)),
     async close(): Promise<void> {
       if (await gate.close()) await db.close();

@@ -4,6 +4,7 @@
  * unqualified SQL runs here and on PGlite.
  */
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import { translateError } from './errors.js';
 import { WorkGate } from './gate.js';
 import { PG_TYPES } from './parsers.js';
@@ -29,8 +30,37 @@ export function connectionConfig(url: string, schema: string): pg.ClientConfig {
   };
 }
 
-/** Wraps one checked-out connection, or the pool (each query on any idle connection). */
-function wrap(target: pg.Pool | pg.PoolClient): SqlClient {
+/** Runs `COPY <target> FROM STDIN` on `connection` with `data` as its whole input; resolves with the rows loaded. */
+function copyIn(connection: pg.PoolClient, target: string, data: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const stream = connection.query(copyFromStdin(`COPY ${target} FROM STDIN`));
+    stream.on('error', reject);
+    // 'finish' comes once the server has answered ReadyForQuery: the rows are in.
+    stream.on('finish', () => resolve(stream.rowCount));
+    stream.end(data);
+  });
+}
+
+const COPY_SAVEPOINT = 'ailb_copy';
+
+/** copyIn inside a transaction, under a savepoint: a failed COPY leaves the transaction usable and unchanged. */
+async function copyInTransaction(connection: pg.PoolClient, target: string, data: Buffer): Promise<number> {
+  await connection.query(`SAVEPOINT ${COPY_SAVEPOINT}`);
+  try {
+    const rows = await copyIn(connection, target, data);
+    await connection.query(`RELEASE SAVEPOINT ${COPY_SAVEPOINT}`);
+    return rows;
+  } catch (error) {
+    // When this fails too the connection is lost; the transaction's own ROLLBACK then marks it broken.
+    await connection.query(`ROLLBACK TO SAVEPOINT ${COPY_SAVEPOINT}`).catch(() => undefined);
+    throw error;
+  }
+}
+
+type Copy = (target: string, data: Buffer) => Promise<number>;
+
+/** Wraps one checked-out connection, or the pool (each query on any idle connection); `copy` runs copyFrom there. */
+function wrap(target: pg.Pool | pg.PoolClient, copy: Copy): SqlClient {
   return {
     async query<R = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
       try {
@@ -42,6 +72,13 @@ function wrap(target: pg.Pool | pg.PoolClient): SqlClient {
     async exec(script: string): Promise<void> {
       try {
         await target.query(script); // no parameters: the simple protocol, which allows several statements
+      } catch (error) {
+        throw translateError(error);
+      }
+    },
+    async copyFrom(table: string, data: Buffer): Promise<number> {
+      try {
+        return await copy(table, data);
       } catch (error) {
         throw translateError(error);
       }
@@ -59,7 +96,6 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
   pool.on('error', (error) => options.onNotice?.(`PostgreSQL: an idle store connection failed: ${error.message}`));
 
   const gate = new WorkGate();
-  const pooled = wrap(pool);
 
   // pg-pool listens for errors only on idle connections. A checked-out connection that drops
   // (the server killed mid-transaction) emits 'error' with no listener, which would end the
@@ -79,13 +115,29 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
     connection.release(broken);
   }
 
+  /** A COPY on the pool is a statement of its own on a connection checked out for it. */
+  const pooled = wrap(pool, async (target, data) => {
+    const connection = await checkout();
+    // The server refusing the data leaves the connection ready for the next statement; any other failure may not.
+    let broken: Error | undefined;
+    try {
+      return await copyIn(connection, target, data);
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      checkin(connection, broken);
+    }
+  });
+
   return {
     kind: 'postgres',
     query: (text, params) => gate.run(() => pooled.query(text, params)),
     exec: (script) => gate.run(() => pooled.exec(script)),
+    copyFrom: (target, data) => gate.run(() => pooled.copyFrom(target, data)),
     transaction: (work) => gate.run(async () => {
       const connection = await checkout();
-      const tx = wrap(connection);
+      const tx = wrap(connection, (target, data) => copyInTransaction(connection, target, data));
       // A connection whose ROLLBACK failed is in an unknown state: destroy it, never reuse it.
       let broken: Error | undefined;
       try {
@@ -107,7 +159,7 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
       // After a failure the session may still hold locks or an open transaction: destroy it.
       let broken: Error | undefined;
       try {
-        return await work(wrap(connection));
+        return await work(wrap(connection, (target, data) => copyIn(connection, target, data)));
       } catch (error) {
         broken = error instanceof Error ? error : new Error(String(error));
         throw error;

@@ -1,6 +1,7 @@
 /**
- * Spend logs (table `spend_logs`, migration 2; docs/spend-logs.md): batched inserts, daily
- * partitions and their retention, the filtered list and per-entity sums reports need.
+ * Spend logs (table `spend_logs`, migration 2; docs/spend-logs.md): batched inserts (a COPY, or
+ * an INSERT that skips stored rows when the COPY meets one), daily partitions and their
+ * retention, the filtered list and per-entity sums reports need.
  *
  * Rows are written by src/spend/log-writer.ts in batches, never by a request. The record keeps
  * LiteLLM's JSON names; the columns are snake_case. The mapping is SPEND_LOG_COLUMNS below, used
@@ -50,45 +51,47 @@ export const SPEND_LOG_COLUMNS: { readonly [K in keyof SpendLogRecord]-?: readon
   prompt_tokens_source: ['prompt_tokens_source', 'text'],
 };
 
-/** Defaults for fields a record (say, from an older spill file) lacks, matching the columns' NOT NULL defaults. */
+/**
+ * Defaults for fields a record (say, from an older spill file) lacks, matching the columns' NOT
+ * NULL defaults. As text: COPY writes it as is, the general INSERT as a literal.
+ */
 const FALLBACK: Partial<Record<keyof SpendLogRecord, string>> = {
-  call_type: "''",
-  api_key: "''",
+  call_type: '',
+  api_key: '',
   spend: '0',
   total_tokens: '0',
   prompt_tokens: '0',
   completion_tokens: '0',
-  model: "''",
-  metadata: "'{}'",
-  cache_hit: "''",
-  request_tags: "'{}'",
-  status: "'success'",
-  prompt_tokens_source: "'provider'",
+  model: '',
+  metadata: '{}',
+  cache_hit: '',
+  request_tags: '{}',
+  status: 'success',
+  prompt_tokens_source: 'provider',
 };
 
 const FIELDS = Object.keys(SPEND_LOG_COLUMNS) as (keyof SpendLogRecord)[];
+const COLUMN_LIST = FIELDS.map((f) => quoteIdent(SPEND_LOG_COLUMNS[f][0])).join(', ');
 
 /**
- * One statement for any number of rows: each field travels as one array parameter and unnest()
- * zips them back into rows, so a batch is 25 parameters whatever its size (no 65535-parameter
- * limit) and every value goes through its type's plain input function. Measured faster than a
- * multi-row VALUES list or json_to_recordset (docs/spend-logs.md). jsonb and text[] fields are
- * sent as text (JSON, and an array literal) and cast per row, since arrays of arrays must be
- * rectangular.
+ * The general INSERT, for any number of rows: each field travels as one array parameter and
+ * unnest() zips them back into rows, so a batch is 25 parameters whatever its size (no
+ * 65535-parameter limit) and every value goes through its type's plain input function. jsonb and
+ * text[] fields are sent as text (JSON, and an array literal) and cast per row, since arrays of
+ * arrays must be rectangular. Rows already stored are skipped (ON CONFLICT DO NOTHING).
  */
 const INSERT_SQL = (() => {
-  const columns = FIELDS.map((f) => quoteIdent(SPEND_LOG_COLUMNS[f][0])).join(', ');
   const values = FIELDS.map((f, i) => {
     const type = SPEND_LOG_COLUMNS[f][1];
     const value = type === 'jsonb' || type === 'text[]' ? `c${i}::${type}` : `c${i}`;
-    return FALLBACK[f] === undefined ? value : `COALESCE(${value}, ${FALLBACK[f]})`;
+    return FALLBACK[f] === undefined ? value : `COALESCE(${value}, '${FALLBACK[f]}')`;
   }).join(', ');
   const arrays = FIELDS.map((f, i) => {
     const type = SPEND_LOG_COLUMNS[f][1];
     return `$${i + 1}::${type === 'jsonb' || type === 'text[]' ? 'text' : type}[]`;
   }).join(', ');
   const names = FIELDS.map((_, i) => `c${i}`).join(', ');
-  return `INSERT INTO spend_logs (${columns}) SELECT ${values} FROM unnest(${arrays}) AS r(${names}) ON CONFLICT (request_id, start_time) DO NOTHING`;
+  return `INSERT INTO spend_logs (${COLUMN_LIST}) SELECT ${values} FROM unnest(${arrays}) AS r(${names}) ON CONFLICT (request_id, start_time) DO NOTHING`;
 })();
 
 /** A PostgreSQL array literal of strings, for a text[] value sent as text. */
@@ -97,7 +100,7 @@ function arrayLiteral(items: unknown): string | null {
   return `{${items.map((item) => (item === null ? 'NULL' : `"${String(item).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
 }
 
-/** The batch as one array per field, in FIELDS order. */
+/** The batch as one array per field, in FIELDS order: the general INSERT's parameters. */
 function columnsOf(rows: readonly SpendLogRecord[]): unknown[][] {
   const columns = FIELDS.map(() => new Array<unknown>(rows.length));
   for (let r = 0; r < rows.length; r++) {
@@ -111,6 +114,90 @@ function columnsOf(rows: readonly SpendLogRecord[]): unknown[][] {
   return columns;
 }
 
+/** What the COPY path accepts in a field: a string (text, timestamptz), a number (bigint, double precision), any JSON, an array. */
+type CopyKind = 'string' | 'number' | 'json' | 'array';
+
+const COPY_KINDS: readonly CopyKind[] = FIELDS.map((f) => {
+  const type = SPEND_LOG_COLUMNS[f][1];
+  if (type === 'jsonb') return 'json';
+  if (type === 'text[]') return 'array';
+  return type === 'bigint' || type === 'double precision' ? 'number' : 'string';
+});
+
+const COPY_TARGET = `spend_logs (${COLUMN_LIST})`;
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIALS = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A value as one field of COPY's text format: backslash, newline, carriage return and tab escaped. */
+export function copyEscape(value: string): string {
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : value;
+}
+
+/** Each field's FALLBACK as COPY writes it, `\N` (NULL) where there is none. */
+const COPY_MISSING: readonly string[] = FIELDS.map((f) => (FALLBACK[f] === undefined ? '\\N' : copyEscape(FALLBACK[f])));
+
+/**
+ * One field as COPY's text format writes it, COPY_MISSING[i] for null; undefined when the value is
+ * not what the COPY path takes for the column (a string for text and timestamptz, a number for
+ * bigint and double precision; jsonb takes any JSON, text[] an array or anything else as missing,
+ * as the general INSERT does).
+ */
+function copyField(value: unknown, i: number): string | undefined {
+  if (value === null || value === undefined) return COPY_MISSING[i];
+  switch (COPY_KINDS[i]) {
+    case 'string':
+      return typeof value === 'string' ? copyEscape(value) : undefined;
+    case 'number':
+      // String() of a double is its shortest exact form, which float8in reads back as the same double.
+      return typeof value === 'number' ? String(value) : undefined;
+    case 'json': {
+      const json = JSON.stringify(value);
+      return json === undefined ? COPY_MISSING[i] : copyEscape(json);
+    }
+    case 'array': {
+      const literal = arrayLiteral(value);
+      return literal === null ? COPY_MISSING[i] : copyEscape(literal);
+    }
+  }
+}
+
+/**
+ * The rows as COPY's text-format input (a line per row, fields in FIELDS order separated by tabs,
+ * `\N` for NULL, FALLBACK for a NOT NULL column's missing value), or null when a value is not of
+ * the kind its column takes on this path (copyField): such a batch goes the general way, whose
+ * conversions are the driver's, so an odd value is stored exactly as before COPY was used.
+ */
+export function copyInputOf(rows: readonly SpendLogRecord[]): Buffer | null {
+  const last = FIELDS.length - 1;
+  let input = '';
+  for (const row of rows) {
+    let line = '';
+    for (let i = 0; i < last; i++) {
+      const text = copyField(row[FIELDS[i]], i);
+      if (text === undefined) return null;
+      line += text + '\t';
+    }
+    const text = copyField(row[FIELDS[last]], last);
+    if (text === undefined) return null;
+    input += line + text + '\n';
+  }
+  return Buffer.from(input);
+}
+
+/** What a row loaded by COPY charges: the values copyInputOf wrote, so the same the general INSERT would return. */
+function chargeOf(row: SpendLogRecord): SpendCharge {
+  return { api_key: row.api_key ?? '', user: row.user ?? null, team_id: row.team_id ?? null, end_user: row.end_user ?? null, spend: row.spend ?? 0 };
+}
+
+/** Whether the error, or one it wraps, is PostgreSQL's unique_violation. */
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+}
+
 /** The columns under the record's names. */
 const SELECT_LIST = FIELDS.map((f) => {
   const column = SPEND_LOG_COLUMNS[f][0];
@@ -118,9 +205,9 @@ const SELECT_LIST = FIELDS.map((f) => {
 }).join(', ');
 
 /**
- * Rows per statement: the JSON parameter grows with the batch (about 1 KB a row), so very large
- * arrays are cut to keep each statement's message and memory moderate. Each chunk commits alone;
- * the skip-on-conflict makes a retry of the whole array safe.
+ * Rows per statement: the input grows with the batch (about 1 KB a row), so very large batches
+ * are cut to keep each statement's message and memory moderate. Outside a transaction each chunk
+ * commits alone; a retry of the whole batch is safe, since stored rows are skipped.
  */
 const MAX_ROWS_PER_STATEMENT = 5_000;
 
@@ -171,26 +258,42 @@ export function createSpendLogRepository(client: SqlClient): SpendLogRepository 
     return [...daily, ...other];
   }
 
-  /** The INSERT in chunks of MAX_ROWS_PER_STATEMENT, each `returning` the new rows' columns. */
-  async function insertChunks<R>(rows: readonly SpendLogRecord[], returning: string): Promise<R[]> {
-    const out: R[] = [];
+  /**
+   * Stores one chunk and returns the charges of the rows it stored. First one COPY of every row,
+   * which loads all of them or none: a row already stored (a retried batch, a duplicate inside
+   * it) makes it fail with unique_violation and leave nothing behind, and the chunk then takes
+   * the general INSERT, which skips the stored rows and returns the new ones. Either way exactly
+   * the rows this call stored are returned.
+   */
+  async function insertChunk(rows: readonly SpendLogRecord[]): Promise<SpendCharge[]> {
+    const input = copyInputOf(rows);
+    if (input !== null) {
+      try {
+        await client.copyFrom(COPY_TARGET, input);
+        return rows.map(chargeOf);
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    return client.query<SpendCharge>(`${INSERT_SQL} RETURNING api_key, "user", team_id, end_user, spend`, columnsOf(rows));
+  }
+
+  /** insertChunk over chunks of at most MAX_ROWS_PER_STATEMENT rows. */
+  async function insertChunks(rows: readonly SpendLogRecord[]): Promise<SpendCharge[]> {
+    if (rows.length <= MAX_ROWS_PER_STATEMENT) return insertChunk(rows);
+    const out: SpendCharge[] = [];
     for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
-      const chunk = i === 0 && rows.length <= MAX_ROWS_PER_STATEMENT ? rows : rows.slice(i, i + MAX_ROWS_PER_STATEMENT);
-      const result = await client.query<R>(`${INSERT_SQL} RETURNING ${returning}`, columnsOf(chunk));
-      for (const row of result) out.push(row);
+      for (const charge of await insertChunk(rows.slice(i, i + MAX_ROWS_PER_STATEMENT))) out.push(charge);
     }
     return out;
   }
 
   return {
     async insertBatch(rows) {
-      // RETURNING 1 counts the new rows on both drivers (PGlite's affectedRows is not pg's rowCount).
-      return (await insertChunks(rows, '1 AS n')).length;
+      return (await insertChunks(rows)).length;
     },
 
-    insertBatchCharges(rows) {
-      return insertChunks<SpendCharge>(rows, 'api_key, "user", team_id, end_user, spend');
-    },
+    insertBatchCharges: insertChunks,
 
     addSpend(totals) {
       return addSpend(client, totals);

@@ -3,8 +3,9 @@
  * in batches from the spend-log rows that were stored (docs/spend-logs.md#per-entity-spend).
  *
  * Exactness contract: a row's spend is added exactly once, in the same transaction that inserted
- * the row. The insert skips rows already stored (ON CONFLICT DO NOTHING on (request_id,
- * startTime)) and returns only the new ones (`insertBatchCharges`); only those are summed here.
+ * the row. `insertBatchCharges` returns only the rows it stored: all of them when its COPY
+ * succeeded (a COPY loads every row or none, and fails on a row already stored), else those its
+ * INSERT … ON CONFLICT (request_id, start_time) DO NOTHING did not skip; only those are summed here.
  * So a batch retried after a failure, an ambiguous commit, or a spill file written back twice
  * charges nothing twice, and after any of them a key's spend is the sum of its rows' spend.
  *

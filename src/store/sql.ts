@@ -19,6 +19,14 @@ export interface SqlClient {
   query<R = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs a script of several statements with no parameters (migrations, BEGIN/COMMIT). */
   exec(script: string): Promise<void>;
+  /**
+   * Loads rows with `COPY <target> FROM STDIN`, `target` being a table and its column list and
+   * `data` the whole input in COPY's text format. All or nothing, and the client stays usable
+   * when it fails: on a transaction's client it runs under a savepoint, elsewhere as a statement
+   * of its own (a session's client that opened a transaction by hand gets the plain statement).
+   * Returns how many rows it loaded.
+   */
+  copyFrom(target: string, data: Buffer): Promise<number>;
 }
 
 export interface SqlBackend extends SqlClient {

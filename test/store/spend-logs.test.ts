@@ -10,9 +10,9 @@ import { migrate } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open.js';
 import { openPgliteBackend } from '../../src/store/pglite-backend.js';
 import { openPostgresBackend } from '../../src/store/postgres-backend.js';
-import { createSpendLogRepository, daysAround, utcDay } from '../../src/store/spend-logs.js';
-import type { SqlBackend } from '../../src/store/sql.js';
-import type { SpendLogRepository } from '../../src/store/types.js';
+import { copyEscape, copyInputOf, createSpendLogRepository, daysAround, utcDay } from '../../src/store/spend-logs.js';
+import type { SqlBackend, SqlClient } from '../../src/store/sql.js';
+import type { SpendCharge, SpendLogRecord, SpendLogRepository } from '../../src/store/types.js';
 import { pgliteTemplate } from '../support/pglite-template.js';
 import { dropSchema, postgresSkip, postgresUrl, uniqueSchema } from '../support/postgres.js';
 import { spendLogRow } from '../spend/fixtures.js';
@@ -23,6 +23,133 @@ interface Target {
   open(): Promise<SqlBackend>;
   cleanup(): Promise<void>;
 }
+
+/** Text that COPY's format, array literals or JSON treat specially, and characters outside ASCII. */
+const AWKWARD = [
+  'tab\there',
+  'line\nbreak',
+  'crlf\r\nend',
+  'back\\slash',
+  'ends with a backslash\\',
+  '\\N',
+  '\\.',
+  '\\t is not a tab',
+  `quotes ' and "`,
+  'emoji 😀, é, ñ, 中文, עברית',
+  'zero\u200bwidth and \u0001 control and \u007f',
+  '',
+  '  spaces around  ',
+  '{braces}, commas; NULL',
+  'NULL',
+];
+
+/** A row per AWKWARD string, in every text, jsonb and text[] field, plus NULLs and missing fields; newest first. */
+function awkwardRows(apiKey: string): SpendLogRecord[] {
+  const t0 = Date.now() - 60_000;
+  return AWKWARD.map((text, i) => {
+    const row = spendLogRow(
+      {
+        api_key: apiKey,
+        call_type: text,
+        model: text,
+        model_id: i % 3 === 0 ? null : text,
+        model_group: text,
+        api_base: i % 2 === 0 ? null : text,
+        user: text,
+        metadata: { text, [text === '' ? 'empty' : text]: [text, null, 1.5, true, { deeper: text }], n: -0.1 },
+        cache_hit: text,
+        request_tags: [text, 'NULL', '', 'a,b', '{x}', 'q"uote', 'b\\s', null as unknown as string],
+        team_id: text,
+        end_user: i % 4 === 0 ? null : text,
+        requester_ip_address: null,
+        custom_llm_provider: text,
+        request_duration_ms: i % 2 === 0 ? null : 900 + i,
+        completionStartTime: i % 2 === 0 ? null : new Date(t0 - i * 1000 + 250).toISOString(),
+        spend: i * 1e-7,
+      },
+      new Date(t0 - i * 1000),
+    );
+    if (i === 1) {
+      // A record without the NOT NULL fields that have defaults (an older spill file's, say).
+      for (const field of ['call_type', 'model', 'metadata', 'cache_hit', 'request_tags', 'status', 'prompt_tokens_source'] as const) delete (row as Partial<SpendLogRecord>)[field];
+    }
+    return row;
+  });
+}
+
+/** What a stored row reads back as: a missing field as its column's default. */
+function asStored(row: SpendLogRecord): SpendLogRecord {
+  return {
+    ...row,
+    call_type: row.call_type ?? '',
+    model: row.model ?? '',
+    metadata: row.metadata ?? {},
+    cache_hit: row.cache_hit ?? '',
+    request_tags: row.request_tags ?? [],
+    status: row.status ?? 'success',
+    prompt_tokens_source: row.prompt_tokens_source ?? 'provider',
+  };
+}
+
+/** The client with its COPYs counted: `succeeded` and `failed`. */
+function countingCopies(client: SqlClient) {
+  const counts = { succeeded: 0, failed: 0 };
+  const counted: SqlClient = {
+    query: (text, params) => client.query(text, params),
+    exec: (script) => client.exec(script),
+    async copyFrom(target, data) {
+      try {
+        const rows = await client.copyFrom(target, data);
+        counts.succeeded++;
+        return rows;
+      } catch (error) {
+        counts.failed++;
+        throw error;
+      }
+    },
+  };
+  return { counts, client: counted };
+}
+
+const chargeOf = (row: SpendLogRecord): SpendCharge => ({ api_key: row.api_key, user: row.user, team_id: row.team_id, end_user: row.end_user, spend: row.spend });
+
+/** The SQLSTATE of a store error (the driver's error may be wrapped in a GatewayError's cause). */
+function sqlState(error: unknown): string | undefined {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+test('copyEscape escapes exactly backslash, newline, carriage return and tab', () => {
+  assert.equal(copyEscape('plain text, "quotes", \'s\' and 😀'), 'plain text, "quotes", \'s\' and 😀');
+  assert.equal(copyEscape('a\tb\nc\rd\\e\\N'), 'a\\tb\\nc\\rd\\\\e\\\\N');
+});
+
+test('copyInputOf: one line per row, fields tab-separated, \\N for NULL, defaults for missing NOT NULL fields', () => {
+  const row = spendLogRow({ user: 'a\tb', model_id: null, metadata: { k: 'v\\w' }, request_tags: ['x y', 'q"'] }, new Date('2025-03-01T12:00:00.123Z'));
+  delete (row as Partial<SpendLogRecord>).status;
+  const fields = copyInputOf([row, row])!.toString('utf8').split('\n');
+  assert.equal(fields.length, 3);
+  assert.equal(fields[2], '', 'the input ends with a newline');
+  const line = fields[0].split('\t');
+  assert.equal(line.length, 25);
+  assert.equal(line[0], row.request_id);
+  assert.equal(line[7], '2025-03-01T12:00:00.123Z');
+  assert.equal(line[11], '\\N', 'model_id NULL');
+  assert.equal(line[14], 'a\\tb', 'the tab escaped');
+  assert.equal(line[15], '{"k":"v\\\\\\\\w"}', "JSON's own backslash escape, escaped again for COPY");
+  assert.equal(line[17], '{"x y","q\\\\""}', 'an array literal, its backslash escaped for COPY');
+  assert.equal(line[23], 'success', "status missing: the column's default");
+});
+
+test('copyInputOf: a value of another JS type than its column declines the whole batch', () => {
+  assert.equal(copyInputOf([spendLogRow(), spendLogRow({ spend: '0.25' as unknown as number })]), null);
+  assert.equal(copyInputOf([spendLogRow({ user: 42 as unknown as string })]), null);
+  assert.equal(copyInputOf([spendLogRow({ startTime: new Date() as unknown as string })]), null);
+  assert.notEqual(copyInputOf([spendLogRow({ request_tags: 'not an array' as unknown as string[] })]), null, 'like the general INSERT: no tags');
+});
 
 /** The partition a row is stored in. */
 async function partitionOf(sql: SqlBackend, requestId: string): Promise<string[]> {
@@ -75,6 +202,60 @@ function suite(target: Target): void {
     const page = await repo.list({ api_key: key, page: 1, size: 10 });
     assert.equal(page.has_more, false);
     assert.deepEqual(page.rows, rows, 'newest first, every field as written');
+  });
+
+  test('COPY and the general INSERT store awkward text, NULLs, missing fields, jsonb and text[] exactly as given', async () => {
+    const viaCopy = awkwardRows(randomUUID());
+    const viaInsert = awkwardRows(randomUUID());
+    const { counts, client } = countingCopies(sql);
+    const counted = createSpendLogRepository(client);
+    assert.equal(await counted.insertBatch(viaCopy), viaCopy.length);
+    assert.deepEqual(counts, { succeeded: 1, failed: 0 }, 'one COPY');
+    assert.equal(await counted.insertBatch([...viaInsert, viaInsert[0]]), viaInsert.length, 'a duplicate inside the batch: counted once');
+    assert.deepEqual(counts, { succeeded: 1, failed: 1 }, 'the duplicate failed the COPY, so the batch took the general INSERT');
+    for (const rows of [viaCopy, viaInsert]) {
+      const page = await repo.list({ api_key: rows[0].api_key, page: 1, size: 100 });
+      assert.deepEqual(page.rows, rows.map(asStored));
+    }
+  });
+
+  test('a value of another JS type than its column takes the general INSERT and is stored as before', async () => {
+    const row = spendLogRow({ request_duration_ms: '900' as unknown as number, user: 42 as unknown as string, spend: '0.25' as unknown as number });
+    const { counts, charges } = await sql.transaction(async (tx) => {
+      const counting = countingCopies(tx);
+      return { counts: counting.counts, charges: await createSpendLogRepository(counting.client).insertBatchCharges([row]) };
+    });
+    assert.deepEqual(charges, [{ ...chargeOf(row), user: '42', spend: 0.25 }], 'charged what was stored');
+    assert.deepEqual(counts, { succeeded: 0, failed: 0 }, 'no COPY tried');
+    const [stored] = (await repo.list({ request_id: row.request_id, page: 1, size: 1 })).rows;
+    assert.deepEqual(stored, { ...row, request_duration_ms: 900, user: '42', spend: 0.25 });
+  });
+
+  test('insertBatchCharges in a transaction: a COPY failed by a stored row leaves the transaction usable; only new rows charge', async () => {
+    const key = randomUUID();
+    const [stored, fresh, later] = [1, 2, 3].map((i) => spendLogRow({ api_key: key, spend: i / 8 }));
+    assert.equal(await repo.insertBatch([stored]), 1);
+    const { counts, charges } = await sql.transaction(async (tx) => {
+      const counting = countingCopies(tx);
+      const txRepo = createSpendLogRepository(counting.client);
+      const first = await txRepo.insertBatchCharges([stored, fresh]);
+      const second = await txRepo.insertBatchCharges([later]);
+      return { counts: counting.counts, charges: [...first, ...second] };
+    });
+    assert.deepEqual(counts, { succeeded: 1, failed: 1 });
+    assert.deepEqual(charges, [chargeOf(fresh), chargeOf(later)]);
+    const page = await repo.list({ api_key: key, page: 1, size: 10 });
+    assert.deepEqual(new Set(page.rows.map((r) => r.request_id)), new Set([stored, fresh, later].map((r) => r.request_id)), 'both committed with the transaction');
+  });
+
+  test('a row the database refuses fails the insert with its data-error SQLSTATE (what the writer isolates on)', async () => {
+    const check = spendLogRow({ prompt_tokens_source: 'guessed' as 'counted' });
+    const nul = spendLogRow({ user: 'a\u0000b' });
+    for (const bad of [check, nul]) {
+      const error = await repo.insertBatch([spendLogRow(), bad]).then(() => null, (e: unknown) => e);
+      assert.match(sqlState(error) ?? 'none', /^2[23]/, `refused as data: ${String(error)}`);
+      assert.deepEqual((await repo.list({ request_id: bad.request_id, page: 1, size: 1 })).rows, []);
+    }
   });
 
   test('insertBatch: one call with more rows than one statement takes', async () => {
