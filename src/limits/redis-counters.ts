@@ -10,6 +10,14 @@ import type { Logger } from '../log.js';
 import { CounterKind, type CounterInfo, type CounterSpec } from '../native/counters.js';
 import { CONFIGURE_LUA, FINISH_LUA, INFO_LUA, RESERVE_LUA } from './redis-scripts.js';
 
+// ioredis defines `class VerbatimString extends String`, which leaves String.prototype in V8's
+// dictionary mode: every string method call in optimised code then takes a generic lookup (the
+// translation fast paths, src/frontdoor/openai/plain-chat.ts, ran twice as slow). A property store
+// on an object inheriting from String.prototype makes V8 turn that prototype fast again; this
+// module is where the request threads load ioredis (imports run first), so it runs once per
+// thread, after ioredis.
+Object.create(String.prototype).fastPrototype = 0;
+
 /** The largest amount and limit (2^53 - 1); as a limit it means "no limit, only count". */
 export const UNLIMITED = Number.MAX_SAFE_INTEGER;
 /** Most counters one reservation may span. */
