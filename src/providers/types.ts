@@ -199,6 +199,12 @@ export interface UpstreamRequest {
   readonly body: Buffer;
 }
 
+/** An OpenAI client's chat.completion body (JSON text) and the usage it reports. */
+export interface CompletionText {
+  readonly body: string;
+  readonly usage: OpenAIUsage;
+}
+
 /** Reads a provider's stream, as its bytes arrive, into canonical chunks. */
 export interface ChunkDecoder {
   /** Bytes as received (any split); returns the chunks they complete, in order. `bytes` is lent: copy what you keep. */
@@ -209,8 +215,20 @@ export interface ChunkDecoder {
 
 export interface ChatTranslation {
   request(req: OpenAIChatRequest, target: UpstreamTarget): UpstreamRequest | Promise<UpstreamRequest>;
+  /**
+   * The fast path for an OpenAI client's body (strict JSON, already validated): the upstream
+   * request written from its bytes, equivalent to what `request` makes of the parsed body (the
+   * model is target.upstreamModel); null for a body it does not take, which then goes to `request`.
+   */
+  requestFromBody?(body: Buffer, target: UpstreamTarget): UpstreamRequest | null;
   /** A whole success answer (2xx, not streamed). */
   response(body: Buffer, target: UpstreamTarget): OpenAIChatCompletion;
+  /**
+   * The fast path for a whole success answer to an OpenAI client: the chat.completion body written
+   * from the answer's bytes, equivalent to serialising what `response` makes of it, and its usage;
+   * null for an answer it does not take, which then goes to `response`.
+   */
+  completionFromBody?(body: Buffer, target: UpstreamTarget): CompletionText | null;
   /** A decoder for one streamed answer. */
   stream(target: UpstreamTarget): ChunkDecoder;
 }

@@ -5,9 +5,15 @@
  * only changes path and auth (Azure; Anthropic clients to Anthropic).
  *
  * Request: at each attempt the client's body is parsed into the canonical OpenAI object (the
- * route's client format does that) and the deployment's adapter makes the upstream request from it. Answer: the adapter reads the upstream's answer (whole, or a stream as it
- * arrives) into canonical objects; the client format writes them in the client's wire format. The
- * usage the provider reported prices the call; a stream without it is counted from its text.
+ * route's client format does that) and the deployment's adapter makes the upstream request from it.
+ * Answer: the adapter reads the upstream's answer (whole, or a stream as it arrives) into canonical
+ * objects; the client format writes them in the client's wire format. The usage the provider
+ * reported prices the call; a stream without it is counted from its text.
+ *
+ * For an OpenAI client's chat call an adapter may offer fast paths that skip the canonical objects:
+ * ChatTranslation.requestFromBody writes a plain text request from the client's bytes, and
+ * completionFromBody writes a plain whole answer as the client's body from the answer's bytes.
+ * Either returns null for anything else, which then takes the path above.
  *
  * src/providers/types.ts and src/frontdoor/types.ts are the contracts on either side.
  */
@@ -84,6 +90,11 @@ export function prepareRequest(ctx: RequestContext, deployment: DeploymentRuntim
   if (route.kind === 'completions') {
     throw new GatewayError('unsupported_param', `/v1/completions is served only by OpenAI-compatible providers; deployment ${deployment.spec.id} is '${deployment.spec.provider}'. Use /v1/chat/completions.`);
   }
+  if (route.kind === 'chat' && route.client.wire === 'openai') {
+    // The adapter's fast path: a plain body written from the client's bytes, nothing parsed.
+    const fast = adapter?.chat?.requestFromBody?.(ctx.body.subarray(0, ctx.bodyLength), target) ?? null;
+    if (fast !== null) return fast;
+  }
   const canonical = canonicalOf(ctx);
   if (route.kind === 'embeddings') {
     const embeddings = adapter?.embeddings ?? null;
@@ -147,6 +158,11 @@ export function translateAnswer(ctx: RequestContext, deployment: DeploymentRunti
     return { body: text, usage: usageFromOpenAI(response.usage) };
   }
   if (ctx.route.kind === 'images') return { body: JSON.stringify(adapter!.images!.response(body, target)), usage: null };
+  if (ctx.route.client.wire === 'openai') {
+    // The adapter's fast path: a plain answer written as the client's body from its bytes.
+    const fast = adapter?.chat?.completionFromBody?.(body, target) ?? null;
+    if (fast !== null) return { body: fast.body, usage: usageFromOpenAI(fast.usage) };
+  }
   const completion: OpenAIChatCompletion = adapter !== null && adapter.chat !== null ? adapter.chat.response(body, target) : openaiChatResponse(body);
   return { body: ctx.route.client.chatResponse(completion), usage: usageFromOpenAI(completion.usage) };
 }

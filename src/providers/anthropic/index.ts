@@ -1,8 +1,10 @@
 /**
  * The `anthropic` provider: Anthropic's Messages API (https://docs.anthropic.com/en/api/messages).
  *
- * - OpenAI-format clients: the canonical request is translated (request.ts), the answer read back
- *   (response.ts, stream.ts) and error answers read (errors.ts).
+ * - OpenAI-format clients: a plain text chat body is written from the client's bytes
+ *   (plain-body.ts), any other from the canonical request (request.ts); a plain answer is written
+ *   as the client's chat.completion from its bytes (plain-answer.ts), any other read back
+ *   (response.ts, stream.ts); error answers are read by errors.ts.
  * - Anthropic-format clients (`/v1/messages`, `/v1/messages/count_tokens`) pass through: only the
  *   path and headers are given here. The client's own `anthropic-version` and `anthropic-beta`
  *   headers are not seen by the adapter: the deployment's are sent (extra_headers to set them).
@@ -13,15 +15,19 @@
  *   (../http.ts, which refuses CR and LF in header values).
  */
 import type { ModelDeployment } from '../../config/types.js';
+import { readPlainChat } from '../../frontdoor/openai/plain-chat.js';
 import { apiBasePath, headerBlock, JSON_CONTENT_TYPE, jsonBody, keyHeader, perDeployment } from '../http.js';
 import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { anthropicErrorInfo } from './errors.js';
+import { plainCompletion } from './plain-answer.js';
+import { anthropicBodyFromPlain } from './plain-body.js';
 import { ANTHROPIC_VERSION, anthropicMessagesBody } from './request.js';
 import { chatCompletionFromBody } from './response.js';
 import { anthropicChunkDecoder } from './stream.js';
 
 const MESSAGES_PATH = '/v1/messages';
 const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
+const MESSAGES_BODY = { includeModel: true } as const;
 
 /** The path on the deployment's origin: api_base's own path (its `/v1`, if written, dropped) + `route`. */
 export function anthropicPath(apiBase: string, route: string): string {
@@ -50,6 +56,15 @@ function chatRequest(req: Parameters<typeof anthropicMessagesBody>[0], target: U
   return { path: endpoint.messagesPath, headerBlock: endpoint.headerBlock, body: jsonBody(body) };
 }
 
+/** A plain text chat body written from the client's bytes (plain-body.ts); null for any other. */
+function chatRequestFromBody(clientBody: Buffer, target: UpstreamTarget): UpstreamRequest | null {
+  const plain = readPlainChat(clientBody);
+  const body = plain === null ? null : anthropicBodyFromPlain(clientBody, plain, target, MESSAGES_BODY);
+  if (body === null) return null;
+  const endpoint = endpointOf(target.deployment);
+  return { path: endpoint.messagesPath, headerBlock: endpoint.headerBlock, body };
+}
+
 export const adapter: ProviderAdapter = Object.freeze({
   prefix: 'anthropic',
   aliases: Object.freeze([]),
@@ -68,7 +83,9 @@ export const adapter: ProviderAdapter = Object.freeze({
   },
   chat: Object.freeze({
     request: chatRequest,
+    requestFromBody: chatRequestFromBody,
     response: chatCompletionFromBody,
+    completionFromBody: plainCompletion,
     stream: anthropicChunkDecoder,
   }),
   embeddings: null,

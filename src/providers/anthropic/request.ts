@@ -126,7 +126,8 @@ function stopSequences(stop: OpenAIChatRequest['stop'], dropParams: boolean): st
 const EMAIL = /^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$/;
 const PHONE = /^\+?[\d\s()-]{7,}$/;
 
-function metadataUserId(user: unknown): string | undefined {
+/** `user` as metadata.user_id, or undefined when it is left out. */
+export function metadataUserId(user: unknown): string | undefined {
   if (typeof user !== 'string' || user === '' || EMAIL.test(user) || PHONE.test(user)) return undefined;
   return user;
 }
