@@ -15,22 +15,11 @@ import {
 } from '../../src/limits/redis-counters.js';
 import { CounterKind, CounterStatus, CounterStore, type CounterSpec } from '../../src/native/index.js';
 import { deleteByPrefix, freePort, redisSkip, redisUrl, startRedisServer, uniquePrefix } from '../support/redis.js';
+import { seededRandom as random } from '../support/seeded-random.js';
 
 // An instant in the middle of an hour, so minute windows are predictable.
 const T0 = Date.UTC(2025, 0, 1, 12, 30);
 const quiet = { info: () => undefined, warn: () => undefined };
-
-/** A small seeded PRNG (mulberry32), so a failing differential run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('RedisCounterStore on Redis', { skip: await redisSkip() }, () => {
   const prefix = uniquePrefix('counters');

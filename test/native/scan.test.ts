@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { seededRandom as prng } from '../support/seeded-random.js';
 
 import {
   JsonKind,
@@ -177,17 +178,6 @@ test('invalid UTF-8 inside strings is rejected although JSON.parse(toString) acc
 });
 
 // Deterministic generator of JSON-like texts: valid bodies, then random edits.
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const KEYS = [
   'model', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'user', 'messages',
   'mod\\u0065l', '\\u0075ser', 'role', 'content', 'Model', 'model ', 'temperature', '',

@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 
 import { StreamUsageScanner, type StreamFormat, type StreamUsage } from '../../src/native/index.js';
+import { seededRandom as prng } from '../support/seeded-random.js';
 
 function packageRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
@@ -20,17 +21,6 @@ const FIXTURES = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'nat
 const fixtureNames = readdirSync(FIXTURES).filter((name) => name.endsWith('.sse')).sort();
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
 const formatOf = (name: string): StreamFormat => (name.startsWith('anthropic') ? 'anthropic' : 'openai');
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Cuts bytes into chunks of 1 to maxChunk bytes. */
 function randomChunks(bytes: Uint8Array, rand: () => number, maxChunk: number): Uint8Array[] {

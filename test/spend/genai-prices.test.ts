@@ -4,6 +4,7 @@ import { calcPrice, findProvider, type MatchLogic } from '@pydantic/genai-prices
 import { GENAI_PROVIDER_IDS, lookupGenaiPrices } from '../../src/spend/genai-prices.js';
 import { costWith, variantAt } from '../../src/spend/prices.js';
 import type { TokenUsage } from '../../src/spend/usage.js';
+import { seededRandom as random } from '../support/seeded-random.js';
 
 test('every genai-prices provider id AILB maps to exists in the installed data', () => {
   for (const [ours, theirs] of Object.entries(GENAI_PROVIDER_IDS)) {
@@ -22,17 +23,6 @@ function nameFor(match: MatchLogic): string | null {
     }
   }
   return null;
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TIMES = [

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { usageFromAnthropic, usageFromJson, usageFromOpenAI } from '../../src/spend/usage.js';
+import { seededRandom as seeded } from '../support/seeded-random.js';
 
 // Bodies shaped as the providers send them (ids and text shortened).
 
@@ -138,17 +139,6 @@ test('no usage, or no token count in it, is null; bad counts read as absent', ()
 });
 
 // ---- usageFromResponseBody / readUsageMembers: the one-pass reader must read what JSON.parse reads ----
-
-/** A small deterministic generator (mulberry32), so a failure reproduces. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MEMBER_NAMES = [
   'prompt_tokens', 'completion_tokens', 'input_tokens', 'output_tokens', 'total_tokens',

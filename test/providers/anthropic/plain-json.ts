@@ -6,20 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { RequestScan } from '../../../src/native/index.js';
+import type { Random } from '../../support/seeded-random.js';
 
-export type Random = () => number;
-
-/** A small deterministic generator (mulberry32). */
-export function seeded(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded, type Random } from '../../support/seeded-random.js';
 
 export function pick<T>(next: Random, items: readonly T[]): T {
   return items[Math.floor(next() * items.length)];
