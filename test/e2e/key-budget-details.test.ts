@@ -14,50 +14,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CounterStore } from '../../src/native/index.js';
 import { MASTER_KEY, postJson, startTestGateway, type JsonReply, type TestGateway } from '../support/gateway.js';
 import { MockOpenAI, sleep } from '../support/mock-openai.js';
+import { exactPriceConfig, settledCounter } from '../support/budget-e2e.js';
 import { postgresSkip } from '../support/postgres.js';
-
-/**
- * `gpt-4o` charges output tokens only, 1/60 USD each: the mock's 6 completion tokens cost exactly
- * 0.1, and with max_tokens 6 a call reserves exactly 0.1. `gpt-4o-mini` is free.
- */
-function config(apiBase: string): string {
-  const deployment = (name: string, id: string, output: string) => `  - model_name: ${name}
-    litellm_params:
-      model: openai/${name}
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: sk-upstream-secret
-      timeout: 5
-    model_info:
-      id: ${id}
-      input_cost_per_token: 0
-      output_cost_per_token: ${output}`;
-  return `model_list:
-${deployment('gpt-4o', 'priced', '0.016666666666666666')}
-${deployment('gpt-4o-mini', 'free', '0')}
-general_settings:
-  master_key: ${MASTER_KEY}
-litellm_settings:
-  timezone: Europe/Berlin
-ailb_settings:
-  hot_reload: false
-`;
-}
 
 const priced = (extra: object = {}) => ({ model: 'gpt-4o', max_tokens: 6, messages: [{ role: 'user', content: 'hi' }], ...extra });
 const free = (extra: object = {}) => priced({ model: 'gpt-4o-mini', ...extra });
-
-/** Settled value of a native counter once no reservation is open on it (settle follows the answer). */
-async function settled(name: string): Promise<number> {
-  const store = new CounterStore();
-  const id = store.intern(name);
-  for (let i = 0; i < 100 && store.info(id).reserved > 0; i++) await sleep(10);
-  const info = store.info(id);
-  assert.equal(info.reserved, 0, `${name} still has reservations open`);
-  return info.current;
-}
 
 /** Waits until just after the next multiple of `ms` since the epoch (where epoch-aligned periods start). */
 async function untilBoundary(ms: number): Promise<void> {
@@ -76,7 +39,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     const shortUser = `short-user-${backend}`;
 
     before(async () => {
-      gw = await startTestGateway(config(await upstream.start()), { store: { backend }, threads: 2 });
+      gw = await startTestGateway(exactPriceConfig(await upstream.start()), { store: { backend }, threads: 2 });
     });
     after(async () => {
       await gw?.stop();
@@ -113,7 +76,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(berlin.format(resetAt), '00:00');
       assert.equal((await call(priced(), made.key)).status, 200);
       // The period counter of the key's budget holds the instant its period ends.
-      assert.equal(await settled(`key:${made.token}:budget:period`), resetAt);
+      assert.equal(await settledCounter(`key:${made.token}:budget:period`), resetAt);
     });
 
     test('a spent "3s" budget admits calls again from budget_reset_at, and /key/info then reports the next reset', async () => {
@@ -170,7 +133,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       upstream.enqueue(...Array.from({ length: 3 }, () => ({ kind: 'delay' as const, ms: 300 })));
       const replies = await Promise.all(Array.from({ length: 12 }, () => postJson(gw, '/v1/chat/completions', priced(), made.key)));
       assert.equal(replies.filter((r) => r.status === 200).length, 3, JSON.stringify(replies.map((r) => r.status)));
-      assert.equal(await settled(`key:${made.token}:model:gpt-4o:budget`), 300_000);
+      assert.equal(await settledCounter(`key:${made.token}:model:gpt-4o:budget`), 300_000);
       const refused = await call(priced(), made.key);
       assert.equal(refused.status, 400);
       assert.equal(refused.json.error.type, 'budget_exceeded');
@@ -200,11 +163,11 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(first.headers.get('x-litellm-key-max-budget'), '1');
       assert.equal(first.headers.get('x-litellm-key-rpm-limit'), '100');
       assert.equal(first.headers.get('x-litellm-key-tpm-limit'), '100000');
-      await settled(`key:${made.token}:budget`);
+      await settledCounter(`key:${made.token}:budget`);
       const second = await call(priced(), made.key);
       assert.equal(second.headers.get('x-litellm-key-spend'), '0.1');
       assert.equal(second.headers.get('x-litellm-response-cost'), '0.1');
-      await settled(`key:${made.token}:budget`);
+      await settledCounter(`key:${made.token}:budget`);
 
       const stream = await fetch(`${gw.url}/v1/chat/completions`, {
         method: 'POST',

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashKey } from '../../src/control/key-material.js';
 import { forwardBudgetReports } from '../../src/limits/budget-reports.js';
-import { CounterStore } from '../../src/native/index.js';
 import type { BudgetState } from '../../src/spend/alerts.js';
 import { MASTER_KEY, startTestGateway, type TestGateway, postJson, type JsonReply } from '../support/gateway.js';
 import { MockOpenAI, sleep } from '../support/mock-openai.js';
+import { settledCounter } from '../support/budget-e2e.js';
 
 
 /**
@@ -58,18 +58,9 @@ function statuses(replies: readonly JsonReply[]): Record<number, number> {
  * reservation is open on it (a call is settled just after its answer is written, see
  * docs/counters.md#settle-after-the-answer).
  */
-async function settledMicros(name: string): Promise<number> {
-  const store = new CounterStore();
-  const id = store.intern(name);
-  for (let i = 0; i < 100 && store.info(id).reserved > 0; i++) await sleep(10);
-  const info = store.info(id);
-  assert.equal(info.reserved, 0, `${name} still has reservations open`);
-  return info.current;
-}
-
 /** Waits until no reservation is open on a counter (e.g. a gauge of requests in flight). */
 async function drained(name: string): Promise<void> {
-  await settledMicros(name);
+  await settledCounter(name);
 }
 
 /**
@@ -182,7 +173,7 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
         assert.equal(reply.json.error.type, 'budget_exceeded');
       }
     }
-    assert.equal(await settledMicros(`key:${hashKey(key)}:budget`), 500_000);
+    assert.equal(await settledCounter(`key:${hashKey(key)}:budget`), 500_000);
     const after = await postSettled(gw, priced(), key);
     assert.equal(after.status, 400);
     assert.equal(after.json.error.type, 'budget_exceeded');
@@ -195,7 +186,7 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     let i = 0;
     const replies = await Promise.all(Array.from({ length: 12 }, () => postJson(gw, '/v1/chat/completions', priced(), keys[i++ % 2])));
     assert.equal(replies.filter((r) => r.status === 200).length, 3, JSON.stringify(statuses(replies)));
-    assert.equal(await settledMicros('team:budget-team:budget'), 300_000);
+    assert.equal(await settledCounter('team:budget-team:budget'), 300_000);
     for (const key of keys) {
       const refused = await postSettled(gw, priced(), key);
       assert.equal(refused.status, 400);
@@ -216,7 +207,7 @@ describe('limits and budgets of keys, users, teams, end users, models and deploy
     });
     assert.equal(response.status, 200);
     assert.match(await response.text(), /data: \[DONE\]/);
-    assert.equal(await settledMicros(`key:${hashKey(key)}:budget`), 50_000);
+    assert.equal(await settledCounter(`key:${hashKey(key)}:budget`), 50_000);
   });
 
   test('a failed call gives its budget reservation back', async () => {
@@ -317,6 +308,6 @@ describe('proxy-wide limits: global_max_parallel_requests and litellm_settings.m
     for (let i = 0; i < 4; i++) replies.push(await postSettled(gw, priced(), MASTER_KEY));
     assert.deepEqual(replies.map((r) => r.status), [200, 200, 400, 400]);
     assert.equal(replies[2].json.error.message, 'Budget has been exceeded! Current cost: 0.2, Max budget: 0.2');
-    assert.equal(await settledMicros('global:budget'), 200_000);
+    assert.equal(await settledCounter('global:budget'), 200_000);
   });
 });

@@ -14,37 +14,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { CounterStore } from '../../src/native/index.js';
 import { MASTER_KEY, postJson, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { MockOpenAI, sleep } from '../support/mock-openai.js';
+import { exactPriceConfig, settledCounter } from '../support/budget-e2e.js';
 import { postgresSkip } from '../support/postgres.js';
-
-/**
- * `gpt-4o` charges output tokens only, 1/60 USD each: the mock's 6 completion tokens cost exactly
- * 0.1, and with max_tokens 6 a call reserves exactly 0.1. `gpt-4o-mini` is free.
- */
-function config(apiBase: string): string {
-  const deployment = (name: string, id: string, output: string) => `  - model_name: ${name}
-    litellm_params:
-      model: openai/${name}
-      api_base: ${JSON.stringify(apiBase)}
-      api_key: sk-upstream-secret
-      timeout: 5
-    model_info:
-      id: ${id}
-      input_cost_per_token: 0
-      output_cost_per_token: ${output}`;
-  return `model_list:
-${deployment('gpt-4o', 'priced', '0.016666666666666666')}
-${deployment('gpt-4o-mini', 'free', '0')}
-general_settings:
-  master_key: ${MASTER_KEY}
-litellm_settings:
-  timezone: Europe/Berlin
-ailb_settings:
-  hot_reload: false
-`;
-}
 
 /** What the SDK made of one call: 200, or the error's status, type, message and retry-after. */
 interface Outcome {
@@ -52,16 +25,6 @@ interface Outcome {
   type: string | null;
   message: string;
   retryAfter: number | null;
-}
-
-/** Settled value of a native counter once no reservation is open on it (settle follows the answer). */
-async function settled(name: string): Promise<number> {
-  const store = new CounterStore();
-  const id = store.intern(name);
-  for (let i = 0; i < 100 && store.info(id).reserved > 0; i++) await sleep(10);
-  const info = store.info(id);
-  assert.equal(info.reserved, 0, `${name} still has reservations open`);
-  return info.current;
 }
 
 function count(outcomes: readonly Outcome[], status: number): number {
@@ -80,7 +43,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     const id = (name: string) => `${name}-${backend}`;
 
     before(async () => {
-      gw = await startTestGateway(config(await upstream.start()), { store: { backend }, threads: 2 });
+      gw = await startTestGateway(exactPriceConfig(await upstream.start()), { store: { backend }, threads: 2 });
     });
     after(async () => {
       await gw?.stop();
@@ -163,7 +126,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       // The first call reserves its prompt + max_tokens 6 (at most 20) and settles to the mock's 12 + 6 = 18 tokens.
       const made = await admin('/key/generate', { model_max_budget: { 'gpt-4o-mini': { tpm_limit: 20 } } });
       assert.equal((await chat(made.key, { model: 'gpt-4o-mini' })).status, 200);
-      await settled(`key:${made.token}:model_max_budget:gpt-4o-mini:tpm`);
+      await settledCounter(`key:${made.token}:model_max_budget:gpt-4o-mini:tpm`);
       const refused = await chat(made.key, { model: 'gpt-4o-mini' });
       assert.equal(refused.status, 429);
       assert.match(refused.message, /: model_max_budget tpm_limit \(tokens per minute\) is 20, 2 left and this request needs \d+ tokens\. Limit type: tokens\./);
@@ -177,7 +140,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       upstream.enqueue(...Array.from({ length: 3 }, () => ({ kind: 'delay' as const, ms: 300 })));
       const outcomes = await parallel(12, (i) => chat(keys[i % 2]));
       assert.equal(count(outcomes, 200), 3, JSON.stringify(outcomes.map((o) => o.status)));
-      assert.equal(await settled(`team:${teamId}:model:gpt-4o:budget`), 300_000);
+      assert.equal(await settledCounter(`team:${teamId}:model:gpt-4o:budget`), 300_000);
       const spent = await settledChat(keys[0]);
       assert.equal(spent.status, 400);
       assert.equal(spent.type, 'budget_exceeded');
@@ -195,7 +158,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       upstream.enqueue(...Array.from({ length: 2 }, () => ({ kind: 'delay' as const, ms: 300 })));
       const outcomes = await parallel(8, (i) => chat(keys[i % 2]));
       assert.equal(count(outcomes, 200), 2, JSON.stringify(outcomes.map((o) => o.status)));
-      assert.equal(await settled(`user:${userId}:model:gpt-4o:budget`), 200_000);
+      assert.equal(await settledCounter(`user:${userId}:model:gpt-4o:budget`), 200_000);
       const spent = await settledChat(keys[1]);
       assert.equal(spent.status, 400);
       assert.equal(spent.message, `LiteLLM User: ${userId}, exceeded budget for model=gpt-4o`);
@@ -210,7 +173,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       upstream.enqueue(...Array.from({ length: 2 }, () => ({ kind: 'delay' as const, ms: 300 })));
       const outcomes = await parallel(8, (i) => chat(i % 2 === 0 ? key : MASTER_KEY, { user: endUser }));
       assert.equal(count(outcomes, 200), 2, JSON.stringify(outcomes.map((o) => o.status)));
-      assert.equal(await settled(`end_user:${endUser}:model:gpt-4o:budget`), 200_000);
+      assert.equal(await settledCounter(`end_user:${endUser}:model:gpt-4o:budget`), 200_000);
       const spent = await settledChat(key, { user: endUser });
       assert.equal(spent.status, 400);
       assert.equal(spent.message, `LiteLLM End User: ${endUser}, exceeded budget for model=gpt-4o`);
@@ -251,9 +214,9 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const outcomes = await parallel(12, () => chat(key));
       assert.equal(count(outcomes, 200), 3, JSON.stringify(outcomes.map((o) => o.status)));
       const member = `member:${teamId}:${userId}`;
-      assert.equal(await settled(`${member}:budget`), 300_000);
+      assert.equal(await settledCounter(`${member}:budget`), 300_000);
       // The member's budget period ends where the team's default period does.
-      assert.equal(await settled(`${member}:budget:period`), resetAt);
+      assert.equal(await settledCounter(`${member}:budget:period`), resetAt);
       const info = await get(`/team/info?team_id=${teamId}`);
       assert.deepEqual(info.team_memberships[0].litellm_budget_table, {
         max_budget: 0.3, budget_duration: '1d', budget_reset_at: updated.team_member_budget_reset_at, tpm_limit: null, rpm_limit: null,
