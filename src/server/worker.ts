@@ -68,8 +68,9 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     this.storeConnected = init.controlPlane ? false : null;
     this.keys = init.controlPlane ? new ThreadKeyCache((kind, key, done) => this.lookup(kind, key, done)) : null;
     this.forwardAdmin = init.controlPlane ? (request) => this.adminCall(request) : null;
-    // Recorded even with disable_spend_logs: the main thread then stores no row but still adds
-    // the spend to the keys, users, teams and end users, as LiteLLM does.
+    // With disable_spend_logs the main thread stores no row but still adds the spend to the keys,
+    // users, teams and end users, as LiteLLM does: then only rows that charge one are recorded
+    // (see recordsSpend).
     this.spend = init.controlPlane ? new SpendRecorder((batch) => this.send({ type: 'spend-rows', batch })) : null;
     this.pipeline = new InferencePipeline(
       this,
@@ -185,7 +186,7 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
     this.pipeline.limits.finish(ctx);
     const now = performance.now();
     // One spend-log row per request that reached an upstream (refusals before it cost nothing).
-    if (this.spend !== null && ctx.dispatchedAt > 0 && ctx.deployment !== null) {
+    if (this.spend !== null && ctx.dispatchedAt > 0 && ctx.deployment !== null && this.recordsSpend(ctx)) {
       this.spend.record(ctx, now, ctx.upstreamFailed || ctx.aborted || ctx.status < 200 || ctx.status >= 400);
     }
     const durationS = (now - ctx.startedAt) / 1000;
@@ -198,6 +199,18 @@ class EventLoopThread implements ThreadState, UpstreamObserver {
       this.metrics.tokensUsed(ctx.model, 'prompt', 'counted', ctx.promptTokens);
     }
     if (this.draining && this.inflight.size === 0) this.drained(0);
+  }
+
+  /**
+   * Whether the main thread needs this request's spend row: always when rows are stored; with
+   * disable_spend_logs only when the row charges someone (a virtual key, with its user and team,
+   * or an end user) a non-zero cost. A master-key call without `user` then costs the main thread
+   * nothing: no message, no decoding, no store transaction.
+   */
+  private recordsSpend(ctx: RequestContext): boolean {
+    if (!this.runtime.config.generalSettings.disableSpendLogs) return true;
+    const cost = ctx.costUsd ?? 0;
+    return cost !== 0 && (ctx.auth !== null || ctx.endUser !== '');
   }
 
   upstreamError(ctx: RequestContext, kind: string): void {
