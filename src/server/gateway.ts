@@ -14,6 +14,7 @@ import { forwardBudgetReports } from '../limits/budget-reports.js';
 import { aggregateMetrics } from '../observability/metrics.js';
 import { BudgetAlerts } from '../spend/alerts.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './messages.js';
+import { applyGatewayV8Flags } from './v8-flags.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -101,6 +102,7 @@ export class Gateway {
 
   /** Starts every thread and resolves once all listen; rejects (after stopping them) if one cannot. */
   static async start(options: GatewayOptions): Promise<Gateway> {
+    applyGatewayV8Flags();
     // uWS threads share a port through SO_REUSEPORT, which only works on a port number known
     // up front: port 0 is resolved to a free port first. Threads then start in parallel.
     const port = options.port === 0 ? await findFreePort(options.host) : options.port;
