@@ -15,7 +15,8 @@
 import { isIPv4 } from 'node:net';
 import { GatewayError } from '../../errors.js';
 import { StageStatus, type RequestContext, type Stage } from '../context.js';
-import { sha256, type Runtime } from '../runtime.js';
+import { type Runtime } from '../runtime.js';
+import { KeyDigests } from './key-digests.js';
 import type { CachedKey, ThreadKeyCache } from './key-cache.js';
 
 /** Strips a `Bearer ` scheme (any case) from an Authorization-style value. */
@@ -64,7 +65,7 @@ export function checkMasterKey(runtime: Runtime, presented: string): GatewayErro
  * `keys` is this thread's virtual-key cache, or null when the gateway runs without a store (then
  * only the master key is accepted).
  */
-export function createAuthStage(keys: ThreadKeyCache | null): Stage {
+export function createAuthStage(keys: ThreadKeyCache | null, digests = new KeyDigests()): Stage {
   return function auth(ctx: RequestContext): StageStatus {
     const runtime = ctx.runtime;
     const master = runtime.masterKey;
@@ -74,7 +75,7 @@ export function createAuthStage(keys: ThreadKeyCache | null): Stage {
     if (presented === '') throw new GatewayError('auth_error', NO_KEY_MESSAGE);
     if (sameSecret(presented, master)) return StageStatus.Continue;
     if (keys === null) throw new GatewayError('auth_error', 'Authentication Error, invalid API key.');
-    const token = sha256(presented).toString('hex');
+    const token = digests.of(presented);
     const cached = keys.key(token, Date.now());
     if (cached !== undefined) {
       admitKey(ctx, token, cached);
