@@ -11,7 +11,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { translateError } from './errors.js';
 import { WorkGate } from './gate.js';
 import { TYPE_PARSERS } from './parsers.js';
-import { quoteIdent, type Row, type SqlBackend, type SqlClient } from './sql.js';
+import { copyUnderSavepoint, quoteIdent, type Row, type SqlBackend, type SqlClient } from './sql.js';
 
 export interface PgliteBackendOptions {
   /** A directory (created when missing) or `memory://`. */
@@ -35,21 +35,6 @@ async function copyIn(target: PGlite | Transaction, table: string, data: Buffer)
   return result.affectedRows ?? 0;
 }
 
-const COPY_SAVEPOINT = 'ailb_copy';
-
-/** copyIn under a savepoint, so that a failed COPY leaves the transaction usable and unchanged. */
-async function copyInTransaction(tx: Transaction, table: string, data: Buffer): Promise<number> {
-  await tx.exec(`SAVEPOINT ${COPY_SAVEPOINT}`);
-  try {
-    const rows = await copyIn(tx, table, data);
-    await tx.exec(`RELEASE SAVEPOINT ${COPY_SAVEPOINT}`);
-    return rows;
-  } catch (error) {
-    await tx.exec(`ROLLBACK TO SAVEPOINT ${COPY_SAVEPOINT}`).catch(() => undefined);
-    throw error;
-  }
-}
-
 /** Wraps a PGlite instance or transaction as a SqlClient. */
 function wrap(target: PGlite | Transaction, inTransaction: boolean): SqlClient {
   return {
@@ -69,7 +54,7 @@ function wrap(target: PGlite | Transaction, inTransaction: boolean): SqlClient {
     },
     async copyFrom(table: string, data: Buffer): Promise<number> {
       try {
-        return await (inTransaction ? copyInTransaction(target as Transaction, table, data) : copyIn(target, table, data));
+        return await (inTransaction ? copyUnderSavepoint((statement) => target.exec(statement), () => copyIn(target, table, data)) : copyIn(target, table, data));
       } catch (error) {
         throw translateError(error);
       }

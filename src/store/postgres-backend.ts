@@ -8,7 +8,7 @@ import { from as copyFromStdin } from 'pg-copy-streams';
 import { translateError } from './errors.js';
 import { WorkGate } from './gate.js';
 import { PG_TYPES } from './parsers.js';
-import type { Row, SqlBackend, SqlClient } from './sql.js';
+import { copyUnderSavepoint, type Row, type SqlBackend, type SqlClient } from './sql.js';
 
 export interface PostgresBackendOptions {
   readonly url: string;
@@ -39,22 +39,6 @@ function copyIn(connection: pg.PoolClient, target: string, data: Buffer): Promis
     stream.on('finish', () => resolve(stream.rowCount));
     stream.end(data);
   });
-}
-
-const COPY_SAVEPOINT = 'ailb_copy';
-
-/** copyIn inside a transaction, under a savepoint: a failed COPY leaves the transaction usable and unchanged. */
-async function copyInTransaction(connection: pg.PoolClient, target: string, data: Buffer): Promise<number> {
-  await connection.query(`SAVEPOINT ${COPY_SAVEPOINT}`);
-  try {
-    const rows = await copyIn(connection, target, data);
-    await connection.query(`RELEASE SAVEPOINT ${COPY_SAVEPOINT}`);
-    return rows;
-  } catch (error) {
-    // When this fails too the connection is lost; the transaction's own ROLLBACK then marks it broken.
-    await connection.query(`ROLLBACK TO SAVEPOINT ${COPY_SAVEPOINT}`).catch(() => undefined);
-    throw error;
-  }
 }
 
 type Copy = (target: string, data: Buffer) => Promise<number>;
@@ -137,7 +121,7 @@ export function openPostgresBackend(options: PostgresBackendOptions): SqlBackend
     copyFrom: (target, data) => gate.run(() => pooled.copyFrom(target, data)),
     transaction: (work) => gate.run(async () => {
       const connection = await checkout();
-      const tx = wrap(connection, (target, data) => copyInTransaction(connection, target, data));
+      const tx = wrap(connection, (target, data) => copyUnderSavepoint((statement) => connection.query(statement), () => copyIn(connection, target, data)));
       // A connection whose ROLLBACK failed is in an unknown state: destroy it, never reuse it.
       let broken: Error | undefined;
       try {

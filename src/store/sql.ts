@@ -62,3 +62,22 @@ export function quoteIdent(name: string): string {
 export function eventChannel(schema: string): string {
   return `ailb_events_${schema}`;
 }
+
+/**
+ * Runs `copy` (one COPY) inside an open transaction under a savepoint, so that a failed COPY
+ * leaves the transaction usable and unchanged (the copyFrom contract above). `run` executes one
+ * statement on the transaction's connection. When the rollback to the savepoint fails too, the
+ * connection is lost: the transaction's own ROLLBACK then fails as well, and the PostgreSQL
+ * backend destroys that connection instead of reusing it.
+ */
+export async function copyUnderSavepoint(run: (statement: string) => Promise<unknown>, copy: () => Promise<number>): Promise<number> {
+  await run('SAVEPOINT ailb_copy');
+  try {
+    const rows = await copy();
+    await run('RELEASE SAVEPOINT ailb_copy');
+    return rows;
+  } catch (error) {
+    await run('ROLLBACK TO SAVEPOINT ailb_copy').catch(() => undefined);
+    throw error;
+  }
+}
