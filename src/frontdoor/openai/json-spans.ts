@@ -34,6 +34,25 @@ export function skipSpace(json: string, at: number): number {
 }
 
 /**
+ * A JSON array at `at` (the offset of its `[`), each element read by `readElement`, which gets the
+ * element's offset and `out` and returns the offset just past the element, or NO_SPAN to refuse
+ * it. Returns the offset past the `]`, or NO_SPAN when the array or an element is refused.
+ */
+export function readArray<T>(json: string, at: number, out: T, readElement: (json: string, at: number, out: T) => number): number {
+  if (json.charCodeAt(at) !== OPEN_BRACKET) return NO_SPAN;
+  at = skipSpace(json, at + 1);
+  if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
+  for (;;) {
+    at = readElement(json, at, out);
+    if (at === NO_SPAN) return NO_SPAN;
+    at = skipSpace(json, at);
+    if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
+    if (json.charCodeAt(at) !== COMMA) return NO_SPAN;
+    at = skipSpace(json, at + 1);
+  }
+}
+
+/**
  * The offset of the closing quote of the string whose opening quote is at `open`: a search for the
  * next quote, then a look back at the backslashes before it (an even run escapes itself, not the
  * quote); NO_SPAN when there is none.

@@ -17,7 +17,7 @@
  * them (one that overflows to Infinity is not plain). The body is walked as a latin1 string
  * (json-spans.ts), which the reading keeps for the writer to slice.
  */
-import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isNull, NameSet, NO_SPAN, numberEnd, numberValue, OPEN_BRACE, OPEN_BRACKET, pastComposite, pastLiteral, pastString, QUOTE, skipSpace } from './json-spans.js';
+import { CLOSE_BRACE, COLON, COMMA, isNull, NameSet, NO_SPAN, numberEnd, numberValue, OPEN_BRACE, pastComposite, pastLiteral, pastString, QUOTE, readArray, skipSpace } from './json-spans.js';
 
 /** A message's role in a plain request. */
 export const enum PlainRole {
@@ -140,17 +140,7 @@ function readField(json: string, at: number, key: Key, reading: Reading): number
 
 /** The messages array: each message's role and content span appended to `out`. */
 function readMessages(json: string, at: number, out: number[]): number {
-  if (json.charCodeAt(at) !== OPEN_BRACKET) return NO_SPAN;
-  at = skipSpace(json, at + 1);
-  if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
-  for (;;) {
-    at = readMessage(json, at, out);
-    if (at === NO_SPAN) return NO_SPAN;
-    at = skipSpace(json, at);
-    if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
-    if (json.charCodeAt(at) !== COMMA) return NO_SPAN;
-    at = skipSpace(json, at + 1);
-  }
+  return readArray(json, at, out, readMessage);
 }
 
 /** One `{"role": …, "content": "…"}` message, in either key order. */
@@ -198,19 +188,16 @@ function readStop(json: string, at: number, reading: Reading): number {
     spans.push(at, end);
     return end;
   }
-  if (json.charCodeAt(at) !== OPEN_BRACKET) return NO_SPAN;
-  at = skipSpace(json, at + 1);
-  if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
-  for (;;) {
-    if (json.charCodeAt(at) !== QUOTE) return NO_SPAN;
-    const end = pastString(json, at);
-    if (end === NO_SPAN) return NO_SPAN;
-    spans.push(at, end);
-    at = skipSpace(json, end);
-    if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
-    if (json.charCodeAt(at) !== COMMA) return NO_SPAN;
-    at = skipSpace(json, at + 1);
-  }
+  return readArray(json, at, spans, readStopString);
+}
+
+/** One string of a stop array: its span appended to `spans`. */
+function readStopString(json: string, at: number, spans: number[]): number {
+  if (json.charCodeAt(at) !== QUOTE) return NO_SPAN;
+  const end = pastString(json, at);
+  if (end === NO_SPAN) return NO_SPAN;
+  spans.push(at, end);
+  return end;
 }
 
 /** A number (or null) for one of the numeric keys. */

@@ -15,7 +15,7 @@
  * same order; a string may keep the upstream's escapes), and the usage is response.ts's.
  */
 import { isAscii } from 'node:buffer';
-import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isNull, NameSet, NO_SPAN, numberEnd, numberValue, OPEN_BRACE, OPEN_BRACKET, pastPlainString, pastString, pastValue, QUOTE, skipSpace } from '../../frontdoor/openai/json-spans.js';
+import { CLOSE_BRACE, COLON, COMMA, isNull, NameSet, NO_SPAN, numberEnd, numberValue, OPEN_BRACE, pastPlainString, pastString, pastValue, QUOTE, readArray, skipSpace } from '../../frontdoor/openai/json-spans.js';
 import { RequestScan } from '../../native/index.js';
 import type { CompletionText } from '../types.js';
 import { finishReason, openAIUsage } from './response.js';
@@ -142,17 +142,7 @@ function readField(json: string, at: number, key: AnswerKey, answer: PlainAnswer
 
 /** The content array: each text block's string span appended to `texts`. */
 function readContent(json: string, at: number, texts: number[]): number {
-  if (json.charCodeAt(at) !== OPEN_BRACKET) return NO_SPAN;
-  at = skipSpace(json, at + 1);
-  if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
-  for (;;) {
-    at = readTextBlock(json, at, texts);
-    if (at === NO_SPAN) return NO_SPAN;
-    at = skipSpace(json, at);
-    if (json.charCodeAt(at) === CLOSE_BRACKET) return at + 1;
-    if (json.charCodeAt(at) !== COMMA) return NO_SPAN;
-    at = skipSpace(json, at + 1);
-  }
+  return readArray(json, at, texts, readTextBlock);
 }
 
 /** `{"type":"text","text":"…", …}`: other fields (citations) skipped. */
