@@ -21,6 +21,7 @@
 import type { RequestContext } from '../pipeline/context.js';
 import { INFERENCE_ROUTES, type InferenceRoute } from '../pipeline/routes.js';
 import type { SpendLogRecord } from '../store/types.js';
+import { isoTime } from './iso-time.js';
 
 /** Numbers per row in `SpendRowBatch.nums`, in this order. A reference is an index into `values`. */
 const enum F {
@@ -204,9 +205,6 @@ export class SpendRecorder {
   }
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 /**
  * Calls `each` with the SpendLogRecord of every row of a posted batch; returns how many rows it
@@ -238,9 +236,9 @@ export function decodeSpendRows(batch: SpendRowBatch, each: (row: SpendLogRecord
       total_tokens: prompt + completion,
       prompt_tokens: prompt,
       completion_tokens: completion,
-      startTime: iso(start),
-      endTime: iso(end),
-      completionStartTime: firstByte < 0 ? null : iso(firstByte),
+      startTime: isoTime(start),
+      endTime: isoTime(end),
+      completionStartTime: firstByte < 0 ? null : isoTime(firstByte),
       model: values[n[o + F.Model]] as string,
       model_id: values[deployment] || null,
       model_group: values[n[o + F.ModelGroup]] || null,
