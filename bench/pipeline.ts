@@ -1,7 +1,13 @@
 // Micro-benchmark: the gateway's whole request path on one event-loop thread, without sockets:
 // what the pipeline costs per request on top of the runtime floor (`BENCH_CONTENDERS=floor`).
 //
-//   node dist/bench/pipeline.js [openai|anthropic]     (one scenario only when named)
+//   node dist/bench/pipeline.js [openai|anthropic|full]     (one scenario only when named)
+//
+// `full` is the every-feature request of the e2e `ailb-full` contender: a virtual key with rpm,
+// tpm, parallel and budget limits (served from the thread's key cache, as after its first use),
+// ten deployments, a priced deployment and a spend-log row. Its difference from the pass-through
+// row is what those features cost the event-loop thread; the main thread's share (decoding the
+// rows, the store's writes) is measured by bench/spend-logs.ts.
 //
 // One operation = one request as the worker serves it: a RequestContext from the client's bytes,
 // every stage (auth, parse, access, route, tokens, limits), the upstream call with the deployment's
@@ -12,6 +18,9 @@
 // where the time goes.
 
 import { parseConfigText } from '../src/config/load.js';
+import { toAuthRecord } from '../src/control/auth-record.js';
+import { hashKey, newKeyRecord } from '../src/control/key-material.js';
+import { ThreadKeyCache } from '../src/pipeline/auth/key-cache.js';
 import { ThreadMetrics } from '../src/observability/metrics.js';
 import { RequestContext } from '../src/pipeline/context.js';
 import { InferencePipeline } from '../src/pipeline/pipeline.js';
@@ -20,7 +29,7 @@ import { Runtime } from '../src/pipeline/runtime.js';
 import type { ResponseSink } from '../src/pipeline/sink.js';
 import { SpendRecorder } from '../src/spend/spend-recorder.js';
 import type { ExchangeHandler, RequestOptions } from '../src/upstream/origin-pool.js';
-import { ailbConfig } from './e2e/contenders.js';
+import { ailbConfig, FULL_KEY, FULL_KEY_FIELDS } from './e2e/contenders.js';
 import { ANTHROPIC_RESPONSE_BODY, MASTER_KEY, REQUEST_BODY, RESPONSE_BODY } from './e2e/fixtures.js';
 import { medianRate } from './support/measure.js';
 
@@ -47,10 +56,21 @@ interface Scenario {
   readonly label: string;
   readonly provider: 'openai' | 'anthropic';
   readonly answer: Buffer;
+  /** Every feature: the virtual key, ten deployments, spend logs (see the top of this file). */
+  readonly full?: boolean;
+}
+
+/** A key cache that already holds FULL_KEY, as the worker's does after the key's first request. */
+function fullKeyCache(): ThreadKeyCache {
+  const record = toAuthRecord(newKeyRecord(FULL_KEY, new Date(), null, { key_alias: 'bench-full', ...FULL_KEY_FIELDS }), null, null, null);
+  const keys = new ThreadKeyCache((_kind, _id, done) => done(record, null));
+  keys.fetchKey(hashKey(FULL_KEY), () => {});
+  return keys;
 }
 
 function measure(scenario: Scenario): number {
-  const config = parseConfigText(ailbConfig(9, true, 1, false, scenario.provider), 'bench-pipeline.yaml', {}).config;
+  const full = scenario.full === true;
+  const config = parseConfigText(ailbConfig(9, true, full ? 10 : 1, full, scenario.provider), 'bench-pipeline.yaml', {}).config;
   const runtime = new Runtime(config);
   const metrics = new ThreadMetrics();
   const spend = new SpendRecorder(() => {});
@@ -73,6 +93,7 @@ function measure(scenario: Scenario): number {
     (_ctx, error) => {
       throw error;
     },
+    full ? fullKeyCache() : null,
   );
   // The pool answers the exchange right after it is sent, in the same turn.
   let pending: ExchangeHandler | null = null;
@@ -90,7 +111,7 @@ function measure(scenario: Scenario): number {
   const answer = scenario.answer;
   const run = () => {
     const ctx = new RequestContext(route, runtime, performance.now(), route.paths[0]);
-    ctx.presentedKey = MASTER_KEY;
+    ctx.presentedKey = full ? FULL_KEY : MASTER_KEY;
     ctx.body = body;
     ctx.bodyLength = body.length;
     pipeline.run(ctx, sink);
@@ -109,11 +130,12 @@ function measure(scenario: Scenario): number {
 const scenarios: Scenario[] = [
   { label: 'pass-through (OpenAI-compatible upstream)', provider: 'openai', answer: Buffer.from(RESPONSE_BODY) },
   { label: 'translated (Anthropic upstream)', provider: 'anthropic', answer: Buffer.from(ANTHROPIC_RESPONSE_BODY) },
+  { label: 'every feature (virtual key with limits and budget, 10 deployments, spend row)', provider: 'openai', answer: Buffer.from(RESPONSE_BODY), full: true },
 ];
 const only = process.argv[2];
-const rows = scenarios.filter((scenario) => only === undefined || scenario.provider === only).map((scenario) => {
+const rows = scenarios.filter((scenario) => only === undefined || (only === 'full' ? scenario.full === true : scenario.provider === only && scenario.full !== true)).map((scenario) => {
   const rate = measure(scenario);
   return `| ${scenario.label} | ${(rate / 1e3).toFixed(1)}k | ${(1e6 / rate).toFixed(2)} |`;
 });
-console.log('| request path (master key, no sockets) | requests/s | µs per request |\n|---|--:|--:|');
+console.log('| request path (no sockets) | requests/s | µs per request |\n|---|--:|--:|');
 for (const row of rows) console.log(row);

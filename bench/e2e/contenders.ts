@@ -184,7 +184,7 @@ function ailbContender(name: 'ailb' | 'ailb-nocount' | 'ailb-vkey' | 'ailb-10' |
  * never reaches, so every request reserves and settles on all of them, is priced, and is logged.
  */
 export const FULL_KEY = 'sk-bench-full-key-0123456789abcdefghijklmnopqrstuvwx';
-const FULL_KEY_FIELDS = { rpm_limit: 1_000_000_000, tpm_limit: 1_000_000_000_000, max_parallel_requests: 100_000, max_budget: 1_000_000_000 };
+export const FULL_KEY_FIELDS = { rpm_limit: 1_000_000_000, tpm_limit: 1_000_000_000_000, max_parallel_requests: 100_000, max_budget: 1_000_000_000 };
 
 /** Creates a virtual key in the shared store (an earlier trial may have created it already). */
 async function ensureVirtualKey(port: number, key: string, fields: Record<string, unknown>): Promise<void> {

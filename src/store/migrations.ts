@@ -276,9 +276,26 @@ ALTER TABLE team_members ADD COLUMN budget_duration text;
 ALTER TABLE team_members ADD COLUMN budget_reset_at timestamptz;
 `;
 
+/**
+ * The spend-log indexes on nullable columns (user, team, end user) hold only the rows that have a
+ * value: a query naming one (`"user" = $1`) implies IS NOT NULL, so it still uses the index (in
+ * generic plans too: `=` is strict), while a row without a user, team or end user costs those
+ * three indexes nothing (docs/spend-logs.md#indexes). Dropping the parent's index drops every
+ * partition's; creating it on the parent creates it on every partition, present and future.
+ */
+const PARTIAL_SPEND_INDEXES = `
+DROP INDEX spend_logs_user;
+DROP INDEX spend_logs_team_id;
+DROP INDEX spend_logs_end_user;
+CREATE INDEX spend_logs_user ON spend_logs ("user", start_time) WHERE "user" IS NOT NULL;
+CREATE INDEX spend_logs_team_id ON spend_logs (team_id, start_time) WHERE team_id IS NOT NULL;
+CREATE INDEX spend_logs_end_user ON spend_logs (end_user, start_time) WHERE end_user IS NOT NULL;
+`;
+
 /** Every migration, oldest first; versions strictly increase. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial control-plane tables', sql: INITIAL },
   { version: 2, name: 'spend logs, partitioned by day', sql: SPEND_LOGS },
   { version: 3, name: 'team per-model budgets and team-member budget periods', sql: MEMBER_PERIODS },
+  { version: 4, name: 'spend-log indexes on user, team and end user hold only rows that have one', sql: PARTIAL_SPEND_INDEXES },
 ];

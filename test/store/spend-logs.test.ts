@@ -177,9 +177,35 @@ function suite(target: Target): void {
     assert.deepEqual(kind, { strategy: 'r', key: 'RANGE (start_time)' });
     assert.ok((await repo.partitions()).some((p) => p.name === 'spend_logs_default' && p.day === null));
     const indexes = (await sql.query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE tablename = 'spend_logs' AND schemaname = current_schema()`)).map((r) => r.def.replace(/^.* USING btree /, ''));
-    for (const expected of ['(request_id, start_time)', '(api_key, start_time)', '("user", start_time)', '(team_id, start_time)', '(end_user, start_time)', '(model_group, start_time)', '(start_time)']) {
+    for (const expected of [
+      '(request_id, start_time)',
+      '(api_key, start_time)',
+      '("user", start_time) WHERE ("user" IS NOT NULL)',
+      '(team_id, start_time) WHERE (team_id IS NOT NULL)',
+      '(end_user, start_time) WHERE (end_user IS NOT NULL)',
+      '(model_group, start_time)',
+      '(start_time)',
+    ]) {
       assert.ok(indexes.includes(expected), `index ${expected} in ${indexes.join('; ')}`);
     }
+  });
+
+  test('a filter on user, team or end user uses its partial index, with the value as a parameter', async () => {
+    // Without other rows a sequential scan is cheapest; forbid it so the plan shows the index the
+    // planner can prove usable. `= $1` implies IS NOT NULL for any value, so generic plans use it too.
+    await sql.transaction(async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      await tx.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      for (const [column, index] of [['"user"', 'user'], ['team_id', 'team_id'], ['end_user', 'end_user']]) {
+        // A prepared statement under force_generic_plan: the plan is made for any $1, not for one value.
+        await tx.query(`PREPARE by_${index}(text, timestamptz) AS SELECT request_id FROM spend_logs WHERE ${column} = $1 AND start_time >= $2 ORDER BY start_time DESC LIMIT 10`);
+        const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE by_${index}('someone', now() - interval '1 day')`);
+        await tx.query(`DEALLOCATE by_${index}`);
+        const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+        assert.match(text, /\$1/, `a generic plan:\n${text}`);
+        assert.match(text, new RegExp(`Index (Only )?Scan( Backward)? using spend_logs_\\w*_${index}_start_time_idx`), `plan for ${column}:\n${text}`);
+      }
+    });
   });
 
   test('ensurePartitions makes today and the next two days once; rows land in their day', async () => {
