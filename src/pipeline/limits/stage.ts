@@ -62,6 +62,25 @@ export const enum Unit {
 export type BudgetReporter = (state: BudgetState) => void;
 
 /** What an admitted request holds until it finishes. */
+/** The x-ratelimit-* header names of one counter (made once, not per answer). */
+interface RateHeaderNames {
+  readonly limit: string;
+  readonly remaining: string;
+  readonly reset: string;
+}
+
+const REQUEST_HEADERS: RateHeaderNames = { limit: 'x-ratelimit-limit-requests', remaining: 'x-ratelimit-remaining-requests', reset: 'x-ratelimit-reset-requests' };
+const TOKEN_HEADERS: RateHeaderNames = { limit: 'x-ratelimit-limit-tokens', remaining: 'x-ratelimit-remaining-tokens', reset: 'x-ratelimit-reset-tokens' };
+
+/** `Ns` for 0 … 120 seconds, made once: a 60 s window's reset is always among them. */
+const RESET_TEXTS: readonly string[] = Array.from({ length: 121 }, (_, seconds) => `${seconds}s`);
+
+/** x-ratelimit-reset-*: whole seconds until the window frees capacity, rounded up, as `Ns`. */
+function resetText(resetMs: number): string {
+  const seconds = Math.max(0, Math.ceil(resetMs / 1000));
+  return seconds < RESET_TEXTS.length ? RESET_TEXTS[seconds] : `${seconds}s`;
+}
+
 export class LimitReservation {
   constructor(
     /** What each reserved counter counts, in reservation order. */
@@ -423,28 +442,25 @@ export class RequestLimits {
    */
   private headers(key: EntityLimits, keyHeaders: readonly string[], now: number): string[] {
     const out: string[] = [];
-    const store = this.entities.store;
-    const n = this.n;
-    const add = (id: number, suffix: string) => {
-      // Remaining as of this request's own reservation (read atomically with it), not a later
-      // read that other threads' reservations may already have moved.
-      let current = Number.NaN;
-      for (let i = 0; i < n; i++) if (this.ids[i] === id) current = store.currentAfterReserve(i);
-      const info = store.info(id, now);
-      const remaining = Number.isNaN(current) ? info.remaining : Math.max(0, info.limit - current);
-      out.push(
-        `x-ratelimit-limit-${suffix}`, String(info.limit),
-        `x-ratelimit-remaining-${suffix}`, String(remaining),
-        `x-ratelimit-reset-${suffix}`, `${Math.max(0, Math.ceil(info.resetMs / 1000))}s`,
-      );
-    };
-    if (key.rpm >= 0) add(key.rpmId, 'requests');
-    if (key.tpm >= 0) add(key.tpmId, 'tokens');
+    if (key.rpm >= 0) this.rateHeaders(out, key.rpmId, REQUEST_HEADERS, now);
+    if (key.tpm >= 0) this.rateHeaders(out, key.tpmId, TOKEN_HEADERS, now);
     for (let i = 0; i < keyHeaders.length; i++) out.push(keyHeaders[i]);
     // Spend before this call, as LiteLLM reports it: the period's settled spend, without the
     // reservations of calls in flight (this one's included).
     if (key.budget !== null) out.push('x-litellm-key-spend', String(fromMicroUsd(key.budget.settledMicros(now))));
     return out;
+  }
+
+  /** x-ratelimit-limit/remaining/reset-`names` of counter `id`, appended to `out`. */
+  private rateHeaders(out: string[], id: number, names: RateHeaderNames, now: number): void {
+    const store = this.entities.store;
+    // Remaining as of this request's own reservation (read atomically with it), not a later read
+    // that other threads' reservations may already have moved.
+    let current = Number.NaN;
+    for (let i = 0; i < this.n; i++) if (this.ids[i] === id) current = store.currentAfterReserve(i);
+    const info = store.info(id, now);
+    const remaining = Number.isNaN(current) ? info.remaining : Math.max(0, info.limit - current);
+    out.push(names.limit, String(info.limit), names.remaining, String(remaining), names.reset, resetText(info.resetMs));
   }
 
   private report(payers: readonly EntityLimits[], reporter: BudgetReporter): void {
