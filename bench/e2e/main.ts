@@ -104,7 +104,13 @@ async function runTrial(setup: TrialSetup, contender: Contender, round: number, 
       const perRequest = before === null || after === null || result.requests === 0 ? null : ((after - before) / result.requests) * 1e6;
       return [result, perRequest];
     };
-    if (options.warmupS > 0) await wrk(options.connections, options.warmupS);
+    // Both load shapes the trial measures: a JIT-compiled contender (AILB, Portkey) that saw only
+    // c=N optimises and deoptimises code on its first second of c=1 (compiles competing with the
+    // one event-loop thread on its core), which was measured as c=1 tail, not steady state.
+    if (options.warmupS > 0) {
+      await wrk(options.connections, options.warmupS);
+      await wrk(1, options.warmupS);
+    }
     [trial.latency, trial.cpuUsPerRequest.latency] = await measure(1);
     [trial.throughput, trial.cpuUsPerRequest.throughput] = await measure(options.connections);
     for (const problem of wrkProblems(trial.latency)) trial.problems.push(`c=1: ${problem}`);
@@ -178,8 +184,8 @@ export async function runE2e(): Promise<number> {
       options.contenders.filter((name) => CONTENDERS[name].missing() === null),
       options.rounds,
     );
-    const perTrialS = options.warmupS + 2 * options.durationS;
-    log(`${plan.length} trials of ~${perTrialS} s each (warm-up ${options.warmupS} s, c=1 ${options.durationS} s, c=${options.connections} ${options.durationS} s)`);
+    const perTrialS = 2 * options.warmupS + 2 * options.durationS;
+    log(`${plan.length} trials of ~${perTrialS} s each (warm-up ${options.warmupS} s at c=${options.connections} then ${options.warmupS} s at c=1, c=1 ${options.durationS} s, c=${options.connections} ${options.durationS} s)`);
     for (const [index, step] of plan.entries()) {
       const contender = CONTENDERS[step.contender];
       const busy = await waitForQuiet(options.quietWaitS);
@@ -212,7 +218,7 @@ export async function runE2e(): Promise<number> {
     `- machine: ${machine.arch}, ${machine.cpuModel}, ${machine.cores} cores, ${machine.kernel}`,
     `- node ${machine.node}; nginx ${tools.nginx}; ${tools.wrk}; upstream: ${tools.upstream}` + (machine.commit === null ? '' : `; commit ${machine.commit}`),
     `- pinning: ${pinned ? `proxy under test on core ${options.proxyCpu}; wrk, upstream and this script on core ${options.loadCpu}` : 'none'}`,
-    `- each contender: fresh process, one worker; warm-up ${options.warmupS} s; wrk -t1 -c1 -d${options.durationS}s (latency), ` +
+    `- each contender: fresh process, one worker; warm-up ${options.warmupS} s at c=${options.connections}, then ${options.warmupS} s at c=1; wrk -t1 -c1 -d${options.durationS}s (latency), ` +
       `wrk -t1 -c${options.connections} -d${options.durationS}s (throughput), --timeout ${options.wrkTimeoutS}s; ` +
       `${options.rounds} round(s) in alternating order, median reported`,
   ].join('\n');

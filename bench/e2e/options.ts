@@ -14,7 +14,7 @@ export type ContenderName = (typeof CONTENDER_NAMES)[number];
 export interface E2eOptions {
   /** Seconds of each measured wrk run (c=1 and c=N alike). */
   durationS: number;
-  /** Seconds of load sent to a fresh contender before measuring. */
+  /** Seconds of load sent to a fresh contender before measuring, at c=N and then again at c=1. */
   warmupS: number;
   /** Connections of the throughput run. */
   connections: number;
