@@ -54,4 +54,3 @@ export function newCallId(nowMs: number = Date.now()): string {
   for (let i = 9; i < 16; i++) writeByte(i, random[base + i]);
   return (text as Latin1Slicing).latin1Slice(0, 36);
 }
-

@@ -61,7 +61,6 @@ export const enum Unit {
 /** Receives a budget's state when its spend reaches a new alert threshold (see BudgetAlerts.report). */
 export type BudgetReporter = (state: BudgetState) => void;
 
-/** What an admitted request holds until it finishes. */
 /** The x-ratelimit-* header names of one counter (made once, not per answer). */
 interface RateHeaderNames {
   readonly limit: string;
@@ -81,6 +80,7 @@ function resetText(resetMs: number): string {
   return seconds < RESET_TEXTS.length ? RESET_TEXTS[seconds] : `${seconds}s`;
 }
 
+/** What an admitted request holds until it finishes. */
 export class LimitReservation {
   constructor(
     /** What each reserved counter counts, in reservation order. */
