@@ -205,7 +205,6 @@ export class SpendRecorder {
   }
 }
 
-
 /**
  * Calls `each` with the SpendLogRecord of every row of a posted batch; returns how many rows it
  * held. Batches come from this process's own threads, so they are trusted to follow the layout.
